@@ -1,0 +1,27 @@
+# Development tasks. `make test` is the one command that sets up and runs every check.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+# Static checks import the settings; DEBUG lets them run without a secret key.
+CHECK_ENV := DJANGO_DEBUG=true
+
+.PHONY: test lint pytest venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+lint: venv
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(CHECK_ENV) $(PYTHON) -m mypy todo_site todos tests manage.py
+	$(CHECK_ENV) $(PYTHON) manage.py check --fail-level WARNING
+	$(CHECK_ENV) $(PYTHON) manage.py makemigrations --check --dry-run
+
+pytest: venv
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+test: lint pytest

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from todos.models import Task, TaskList
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    user = User.objects.create_user("olivia", password="owner-password-123")
+    TaskList.objects.default_for(user)
+    return user
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    user = User.objects.create_user("mallory", password="other-password-123")
+    TaskList.objects.default_for(user)
+    return user
+
+
+@pytest.fixture
+def inbox(owner: User) -> TaskList:
+    return TaskList.objects.default_for(owner)
+
+
+@pytest.fixture
+def other_inbox(other_user: User) -> TaskList:
+    return TaskList.objects.default_for(other_user)
+
+
+@pytest.fixture
+def client_for(db: None) -> Callable[[User], Client]:
+    def make(user: User, **kwargs: Any) -> Client:
+        client = Client(**kwargs)
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def owner_client(owner: User, client_for: Callable[[User], Client]) -> Client:
+    return client_for(owner)
+
+
+@pytest.fixture
+def make_task(db: None) -> Callable[..., Task]:
+    def make(task_list: TaskList, title: str = "Buy milk", **fields: Any) -> Task:
+        if fields.get("done"):
+            fields.setdefault("completed_at", timezone.now())
+        position = Task.objects.in_list(task_list).next_position()
+        return Task.objects.create(list=task_list, title=title, position=position, **fields)
+
+    return make

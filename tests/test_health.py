@@ -1,0 +1,42 @@
+from unittest import mock
+
+from django.db import OperationalError
+
+from todos import views_health
+
+
+def test_healthz_answers_without_touching_the_database(client):
+    # No `db` fixture: pytest-django makes any database access in this test raise.
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content == b"ok\n"
+
+
+def test_readyz_is_ready_when_migrated(client, db):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.content == b"ready\n"
+
+
+def test_readyz_is_503_while_a_migration_is_unapplied(client, db, monkeypatch):
+    monkeypatch.setattr(views_health, "_migrations_applied", False)
+    with mock.patch.object(
+        views_health.MigrationExecutor, "migration_plan", return_value=[("migration", False)]
+    ):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.content == b"unapplied migrations: 1\n"
+
+
+def test_readyz_is_503_when_the_database_does_not_answer(client, db):
+    with mock.patch.object(
+        views_health.connection, "cursor", side_effect=OperationalError(2003, "refused")
+    ):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.content == b"database unavailable: OperationalError\n"
+
+
+def test_health_endpoints_refuse_post(client, db):
+    assert client.post("/healthz").status_code == 405

@@ -1,0 +1,102 @@
+import datetime as dt
+
+import pytest
+from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
+
+from todos.models import Task, TaskList
+
+
+def test_str_is_the_title_and_the_name(inbox, make_task):
+    assert str(make_task(inbox, "Water plants")) == "Water plants"
+    assert str(inbox) == "Inbox"
+
+
+def test_for_user_returns_only_the_owners_tasks(inbox, other_inbox, make_task, owner, other_user):
+    mine = make_task(inbox, "mine")
+    make_task(other_inbox, "theirs")
+    assert list(Task.objects.for_user(owner)) == [mine]
+    assert list(TaskList.objects.for_user(other_user)) == [other_inbox]
+
+
+def test_open_completed_and_counts(inbox, make_task):
+    make_task(inbox, "a")
+    make_task(inbox, "b", done=True)
+    make_task(inbox, "c")
+    tasks = Task.objects.in_list(inbox)
+    assert [t.title for t in tasks.open()] == ["a", "c"]
+    assert [t.title for t in tasks.completed()] == ["b"]
+    assert tasks.counts() == {"open": 2, "done": 1}
+
+
+def test_search_matches_title_case_insensitively(inbox, make_task):
+    make_task(inbox, "Buy MILK")
+    make_task(inbox, "Call mum")
+    assert [t.title for t in Task.objects.in_list(inbox).search("milk")] == ["Buy MILK"]
+    assert Task.objects.in_list(inbox).search("").count() == 2
+
+
+def test_overdue_is_open_and_due_before_today(inbox, make_task):
+    today = dt.date(2026, 11, 29)
+    late = make_task(inbox, "late", due_date=today - dt.timedelta(days=1))
+    make_task(inbox, "late but done", due_date=today - dt.timedelta(days=1), done=True)
+    make_task(inbox, "due today", due_date=today)
+    assert list(Task.objects.in_list(inbox).overdue(today)) == [late]
+
+
+def test_mark_done_and_mark_open_keep_completed_at_consistent(inbox, make_task):
+    make_task(inbox, "a")
+    make_task(inbox, "b")
+    assert Task.objects.in_list(inbox).mark_done() == 2
+    assert not Task.objects.filter(done=True, completed_at__isnull=True).exists()
+    assert Task.objects.in_list(inbox).mark_open() == 2
+    assert not Task.objects.filter(completed_at__isnull=False).exists()
+
+
+def test_next_position_appends(inbox, make_task):
+    assert Task.objects.in_list(inbox).next_position() == 0
+    make_task(inbox, "a")
+    make_task(inbox, "b")
+    assert [t.position for t in Task.objects.in_list(inbox)] == [0, 1]
+
+
+def test_completed_before(inbox, make_task):
+    old = make_task(inbox, "old", done=True, completed_at=timezone.now() - dt.timedelta(days=40))
+    make_task(inbox, "new", done=True)
+    cutoff = timezone.now() - dt.timedelta(days=30)
+    assert list(Task.objects.completed_before(cutoff)) == [old]
+
+
+def test_list_names_are_unique_per_owner(owner, other_user):
+    TaskList.objects.create(owner=other_user, name="Work")
+    TaskList.objects.create(owner=owner, name="Work")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TaskList.objects.create(owner=owner, name="Work")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"title": ""},
+        {"title": "x", "priority": "urgent"},
+        {"title": "x", "done": True, "completed_at": None},
+        {"title": "x", "done": False, "completed_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+    ],
+    ids=["empty-title", "unknown-priority", "done-without-time", "open-with-time"],
+)
+def test_database_constraints_reject_inconsistent_tasks(inbox, fields):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Task.objects.create(list=inbox, **fields)
+
+
+def test_title_longer_than_200_characters_is_refused_by_strict_mode(inbox):
+    with pytest.raises(DataError), transaction.atomic():
+        Task.objects.create(list=inbox, title="x" * 201)
+
+
+def test_default_for_creates_an_inbox_once(owner):
+    TaskList.objects.for_user(owner).delete()
+    first = TaskList.objects.default_for(owner)
+    assert first.name == "Inbox"
+    assert TaskList.objects.default_for(owner) == first
+    assert TaskList.objects.for_user(owner).count() == 1

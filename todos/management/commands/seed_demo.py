@@ -1,0 +1,84 @@
+import datetime as dt
+import random
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from todos.models import Priority, Task, TaskList
+
+VERBS = ["Buy", "Call", "Email", "Fix", "Plan", "Review", "Write", "Book", "Clean", "Pay", "Read"]
+THINGS = [
+    "milk",
+    "the dentist",
+    "quarterly report",
+    "bike tyre",
+    "team offsite",
+    "pull request",
+    "blog post",
+    "train tickets",
+    "the garage",
+    "electricity bill",
+    "Dune, part two",
+    "☕ beans",
+]
+NOTES = ["", "", "", "Ask Sam first.", "Before Friday.", "See the shared doc.", "Low effort 🙂"]
+BATCH_SIZE = 1000
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a user (if missing) with N realistic demo tasks in their Inbox, inserted in bulk."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--user", required=True, help="Username to create or reuse.")
+        parser.add_argument(
+            "--tasks", type=int, default=25, help="How many tasks to add (default 25)."
+        )
+        parser.add_argument(
+            "--password", help="Password for a newly created user (default: login disabled)."
+        )
+        parser.add_argument("--seed", type=int, default=0, help="Random seed, for repeatable data.")
+
+    def handle(
+        self, *args: Any, user: str, tasks: int, password: str | None, seed: int, **options: Any
+    ) -> None:
+        rng = random.Random(seed)  # noqa: S311 - demo data, not security
+        now = timezone.now()
+        today = timezone.localdate()
+        with transaction.atomic():
+            owner, created = get_user_model().objects.get_or_create(username=user)
+            if created:
+                if password:
+                    owner.set_password(password)
+                else:
+                    owner.set_unusable_password()
+                owner.save()
+            inbox = TaskList.objects.default_for(owner)
+            start = Task.objects.in_list(inbox).next_position()
+            batch: list[Task] = []
+            for number in range(tasks):
+                done = rng.random() < 0.3
+                batch.append(
+                    Task(
+                        list=inbox,
+                        title=f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
+                        notes=rng.choice(NOTES),
+                        due_date=today + dt.timedelta(days=rng.randint(-10, 30))
+                        if rng.random() < 0.5
+                        else None,
+                        priority=rng.choice(Priority.values),
+                        done=done,
+                        completed_at=now if done else None,
+                        position=start + number,
+                    )
+                )
+                if len(batch) >= BATCH_SIZE:
+                    Task.objects.bulk_create(batch)
+                    batch = []
+            Task.objects.bulk_create(batch)
+        verb = "Created" if created else "Reused"
+        self.stdout.write(self.style.SUCCESS(f"{verb} user {user!r}; added {tasks} task(s)."))

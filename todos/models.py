@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+DEFAULT_LIST_NAME = "Inbox"
+
+
+class TaskListQuerySet(models.QuerySet["TaskList"]):
+    def for_user(self, user: AnyUser) -> TaskListQuerySet:
+        return self.filter(owner_id=user.pk)
+
+    def default_for(self, user: AnyUser) -> TaskList:
+        """The user's first list; creates the Inbox for a user who has none (made in the admin)."""
+        first = self.for_user(user).first()
+        if first is not None:
+            return first
+        inbox, _created = self.get_or_create(owner_id=user.pk, name=DEFAULT_LIST_NAME)
+        return inbox
+
+
+class TaskList(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="task_lists",
+        verbose_name=_("owner"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TaskListQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("task list")
+        verbose_name_plural = _("task lists")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"], name="tasklist_unique_name_per_owner"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="tasklist_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("todos:list", kwargs={"list_id": self.pk})
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+
+
+class TaskQuerySet(models.QuerySet["Task"]):
+    def for_user(self, user: AnyUser) -> TaskQuerySet:
+        return self.filter(list__owner_id=user.pk)
+
+    def in_list(self, task_list: TaskList) -> TaskQuerySet:
+        return self.filter(list=task_list)
+
+    def open(self) -> TaskQuerySet:
+        return self.filter(done=False)
+
+    def completed(self) -> TaskQuerySet:
+        return self.filter(done=True)
+
+    def search(self, text: str) -> TaskQuerySet:
+        return self.filter(title__icontains=text) if text else self
+
+    def overdue(self, today: dt.date) -> TaskQuerySet:
+        return self.open().filter(due_date__lt=today)
+
+    def completed_before(self, moment: dt.datetime) -> TaskQuerySet:
+        return self.completed().filter(completed_at__lt=moment)
+
+    def counts(self) -> dict[str, int]:
+        """Open and done counts in one aggregate query."""
+        result = self.aggregate(
+            open=Count("id", filter=Q(done=False)),
+            done=Count("id", filter=Q(done=True)),
+        )
+        return {"open": result["open"], "done": result["done"]}
+
+    def mark_done(self) -> int:
+        return self.open().update(done=True, completed_at=timezone.now(), updated_at=timezone.now())
+
+    def mark_open(self) -> int:
+        return self.completed().update(done=False, completed_at=None, updated_at=timezone.now())
+
+    def next_position(self) -> int:
+        highest = self.aggregate(highest=Max("position"))["highest"]
+        return 0 if highest is None else highest + 1
+
+
+class Task(models.Model):
+    list = models.ForeignKey(
+        TaskList, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("list")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    priority = models.CharField(
+        _("priority"), max_length=6, choices=Priority.choices, default=Priority.NORMAL
+    )
+    done = models.BooleanField(_("done"), default=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="task_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(priority__in=Priority.values), name="task_priority_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(done=True, completed_at__isnull=False)
+                | Q(done=False, completed_at__isnull=True),
+                name="task_completed_at_iff_done",
+            ),
+        ]
+        indexes = [
+            # The tasks page: one list's tasks in display order ("All").
+            models.Index(fields=["list", "position"], name="task_list_position_idx"),
+            # The "Active"/"Completed" filters and the open/done counters.
+            models.Index(fields=["list", "done", "position"], name="task_list_done_position_idx"),
+            # purge_completed: done tasks completed before a cut-off.
+            models.Index(fields=["done", "completed_at"], name="task_done_completed_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("todos:edit", kwargs={"task_id": self.pk})
+
+    def set_done(self, done: bool) -> None:
+        self.done = done
+        self.completed_at = timezone.now() if done else None

@@ -1,0 +1,149 @@
+"""Export and import a user's lists and tasks (JSON or CSV) for the operator commands.
+
+A round trip keeps every list (empty ones included), and for each task its title, notes, due date,
+priority, done state, completion time and position.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .models import Priority, Task, TaskList
+
+FORMAT_NAME = "todo-export"
+FORMAT_VERSION = 1
+CSV_COLUMNS = ["list", "title", "notes", "due_date", "priority", "done", "completed_at", "position"]
+
+
+def _task_record(task: Task) -> dict[str, Any]:
+    return {
+        "title": task.title,
+        "notes": task.notes,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "priority": task.priority,
+        "done": task.done,
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+        "position": task.position,
+    }
+
+
+def export_data(user: AbstractBaseUser) -> dict[str, Any]:
+    lists = TaskList.objects.for_user(user).prefetch_related("tasks")
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "user": user.get_username(),
+        "lists": [
+            {
+                "name": task_list.name,
+                "tasks": [_task_record(task) for task in task_list.tasks.all()],
+            }
+            for task_list in lists
+        ],
+    }
+
+
+def dump_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def dump_csv(data: dict[str, Any]) -> str:
+    """One row a task; a list without tasks is a row with an empty title, so it survives too."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for task_list in data["lists"]:
+        if not task_list["tasks"]:
+            writer.writerow({"list": task_list["name"]})
+        for record in task_list["tasks"]:
+            writer.writerow({"list": task_list["name"], **record})
+    return out.getvalue()
+
+
+def parse(text: str) -> list[dict[str, Any]]:
+    """Lists with their task records, from either format (JSON starts with "{")."""
+    if text.lstrip().startswith("{"):
+        data = json.loads(text)
+        if data.get("format") != FORMAT_NAME:
+            raise ValidationError("Not a todo export file.", code="format")
+        return list(data["lists"])
+    reader = csv.DictReader(io.StringIO(text))
+    if not {"list", "title"} <= set(reader.fieldnames or []):
+        raise ValidationError("Neither a JSON export nor a CSV with list and title columns.")
+    lists: dict[str, dict[str, Any]] = {}
+    for row in reader:
+        task_list = lists.setdefault(row["list"], {"name": row["list"], "tasks": []})
+        if row["title"]:
+            task_list["tasks"].append(row)
+    return list(lists.values())
+
+
+def _as_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"true", "1", "yes"}
+
+
+def _build_task(task_list: TaskList, record: dict[str, Any], position: int) -> Task:
+    done = _as_bool(record.get("done", False))
+    due_text = record.get("due_date") or ""
+    completed_text = record.get("completed_at") or ""
+    due_date = parse_date(due_text) if due_text else None
+    completed_at = parse_datetime(completed_text) if completed_text else None
+    if due_text and due_date is None:
+        raise ValidationError(f"bad due_date {due_text!r}", code="invalid")
+    if completed_text and completed_at is None:
+        raise ValidationError(f"bad completed_at {completed_text!r}", code="invalid")
+    if done and completed_at is None:
+        completed_at = dt.datetime.now(tz=dt.UTC)
+    task = Task(
+        list=task_list,
+        title=str(record.get("title", "")).strip(),
+        notes=record.get("notes") or "",
+        due_date=due_date,
+        priority=record.get("priority") or Priority.NORMAL,
+        done=done,
+        completed_at=completed_at if done else None,
+        position=position,
+    )
+    task.full_clean(exclude=["list"])
+    return task
+
+
+@transaction.atomic
+def import_data(user: AbstractBaseUser, lists: list[dict[str, Any]]) -> int:
+    """Add the lists' tasks to the user's lists of the same name (created when missing).
+
+    All or nothing: the first invalid record raises ValidationError and nothing is stored.
+    Returns the number of tasks imported.
+    """
+    imported = 0
+    for list_record in lists:
+        name = str(list_record.get("name", "")).strip()
+        if not name:
+            raise ValidationError("A list has no name.", code="required")
+        task_list, _created = TaskList.objects.get_or_create(owner_id=user.pk, name=name)
+        start = Task.objects.in_list(task_list).next_position()
+        tasks = []
+        for number, record in enumerate(list_record.get("tasks", []), start=1):
+            try:
+                tasks.append(
+                    _build_task(task_list, record, start + int(record.get("position") or 0))
+                )
+            except ValidationError as exc:
+                problems = "; ".join(exc.messages)
+                raise ValidationError(f"List {name!r}, task {number}: {problems}") from exc
+            except (ValueError, TypeError) as exc:
+                raise ValidationError(f"List {name!r}, task {number}: {exc}") from exc
+        Task.objects.bulk_create(tasks)
+        imported += len(tasks)
+    return imported

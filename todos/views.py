@@ -1,0 +1,229 @@
+"""The tasks pages. Every lookup goes through the owner's QuerySets: another user's id is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .forms import TaskCreateForm, TaskEditForm, TaskFilterForm, TaskListForm
+from .models import Task, TaskList
+
+PAGE_SIZE = 50
+
+
+class AuthenticatedRequest(HttpRequest):
+    """What @login_required guarantees: request.user is a real user."""
+
+    user: User
+
+
+def _get_list(request: AuthenticatedRequest, list_id: int) -> TaskList:
+    return get_object_or_404(TaskList.objects.for_user(request.user), pk=list_id)
+
+
+def _get_task(request: AuthenticatedRequest, task_id: int) -> Task:
+    return get_object_or_404(Task.objects.for_user(request.user).select_related("list"), pk=task_id)
+
+
+def _redirect_back(request: AuthenticatedRequest, fallback: str) -> HttpResponseRedirect:
+    """Back to the page the form was on (its filter and search kept), if that is a local URL."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = fallback
+    return HttpResponseRedirect(target)
+
+
+def _list_url(task_list: TaskList, *, state: str, search: str, page: int = 1) -> str:
+    """The tasks page URL for a filter, search and page; defaults are left out of the query."""
+    query = {
+        "filter": state if state != "all" else "",
+        "q": search,
+        "page": page if page > 1 else "",
+    }
+    encoded = urlencode({key: value for key, value in query.items() if value})
+    return task_list.get_absolute_url() + (f"?{encoded}" if encoded else "")
+
+
+def _tasks_page(
+    request: AuthenticatedRequest,
+    list_id: int | None,
+    *,
+    create_form: TaskCreateForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    # One query for the sidebar and the current list: users have few lists.
+    lists = list(TaskList.objects.for_user(request.user))
+    if list_id is None:
+        current = lists[0] if lists else TaskList.objects.default_for(request.user)
+        lists = lists or [current]
+    else:
+        found = next((task_list for task_list in lists if task_list.pk == list_id), None)
+        if found is None:
+            raise Http404("No such list.")
+        current = found
+
+    state, search, page = TaskFilterForm(request.GET).values()
+    tasks = Task.objects.in_list(current).search(search)
+    if state == "active":
+        tasks = tasks.open()
+    elif state == "completed":
+        tasks = tasks.completed()
+    # One row past the page tells whether there is a next page, without a COUNT(*).
+    offset = (page - 1) * PAGE_SIZE
+    page_tasks = list(tasks[offset : offset + PAGE_SIZE + 1])
+    has_next = len(page_tasks) > PAGE_SIZE
+
+    context: dict[str, Any] = {
+        "lists": lists,
+        "current_list": current,
+        "tasks": page_tasks[:PAGE_SIZE],
+        "counts": Task.objects.in_list(current).counts(),
+        "filter": state,
+        "filter_links": [
+            {
+                "label": label,
+                "url": _list_url(current, state=key, search=search),
+                "current": key == state,
+            }
+            for key, label in TaskFilterForm.FILTERS.items()
+        ],
+        "search": search,
+        "page": page,
+        "has_next": has_next,
+        "previous_page_url": _list_url(current, state=state, search=search, page=page - 1),
+        "next_page_url": _list_url(current, state=state, search=search, page=page + 1),
+        "create_form": create_form or TaskCreateForm(),
+        "list_form": TaskListForm(owner_id=request.user.pk),
+        "today": timezone.localdate(),
+    }
+    return render(request, "todos/tasks.html", context, status=status)
+
+
+@login_required
+@require_GET
+def index(request: AuthenticatedRequest) -> HttpResponse:
+    return _tasks_page(request, None)
+
+
+@login_required
+@require_GET
+def list_detail(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+    return _tasks_page(request, list_id)
+
+
+@login_required
+@require_POST
+def task_create(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+    task_list = _get_list(request, list_id)
+    form = TaskCreateForm(request.POST, instance=Task(list=task_list))
+    if not form.is_valid():
+        return _tasks_page(request, list_id, create_form=form, status=400)
+    with transaction.atomic():
+        form.instance.position = Task.objects.in_list(task_list).next_position()
+        task = form.save()
+    messages.success(request, f"Added “{task.title}”.")
+    return _redirect_back(request, task_list.get_absolute_url())
+
+
+@login_required
+@require_POST
+def task_toggle(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+    task = _get_task(request, task_id)
+    task.set_done(not task.done)
+    task.save(update_fields=["done", "completed_at", "updated_at"])
+    return _redirect_back(request, task.list.get_absolute_url())
+
+
+@login_required
+@require_POST
+def task_delete(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+    task = _get_task(request, task_id)
+    task.delete()
+    messages.success(request, f"Deleted “{task.title}”.")
+    return _redirect_back(request, task.list.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_edit(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+    task = _get_task(request, task_id)
+    form = TaskEditForm(request.POST or None, instance=task)
+    if request.method == "POST" and form.is_valid():
+        task = form.save()
+        messages.success(request, f"Saved “{task.title}”.")
+        return redirect(task.list)
+    status = 400 if form.errors else 200
+    return render(request, "todos/task_edit.html", {"form": form, "task": task}, status=status)
+
+
+@login_required
+@require_POST
+def toggle_all(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+    """Complete every open task; when none is open, reopen them all (as TodoMVC does)."""
+    task_list = _get_list(request, list_id)
+    tasks = Task.objects.in_list(task_list)
+    if not tasks.mark_done():
+        tasks.mark_open()
+    return _redirect_back(request, task_list.get_absolute_url())
+
+
+@login_required
+@require_POST
+def clear_completed(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+    task_list = _get_list(request, list_id)
+    deleted, _per_model = Task.objects.in_list(task_list).completed().delete()
+    messages.success(request, f"Cleared {deleted} completed task{'s' if deleted != 1 else ''}.")
+    return _redirect_back(request, task_list.get_absolute_url())
+
+
+@login_required
+@require_POST
+def list_create(request: AuthenticatedRequest) -> HttpResponse:
+    form = TaskListForm(request.POST, owner_id=request.user.pk)
+    if form.is_valid():
+        task_list = form.save()
+        messages.success(request, f"Created the list “{task_list.name}”.")
+        return redirect(task_list)
+    for error in form["name"].errors:
+        messages.error(request, str(error))
+    return _redirect_back(request, reverse("todos:index"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def list_edit(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+    task_list = _get_list(request, list_id)
+    form = TaskListForm(request.POST or None, instance=task_list, owner_id=request.user.pk)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Renamed the list to “{task_list.name}”.")
+        return redirect(task_list)
+    status = 400 if form.errors else 200
+    return render(
+        request, "todos/list_edit.html", {"form": form, "task_list": task_list}, status=status
+    )
+
+
+@login_required
+@require_POST
+def list_delete(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+    task_list = _get_list(request, list_id)
+    if TaskList.objects.for_user(request.user).count() <= 1:
+        messages.error(request, "You need at least one list, so the last one stays.")
+        return redirect(task_list)
+    task_list.delete()
+    messages.success(request, f"Deleted the list “{task_list.name}” and its tasks.")
+    return redirect("todos:index")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,14 +37,36 @@ def _get_task(request: AuthenticatedRequest, task_id: int) -> Task:
     return get_object_or_404(Task.objects.for_user(request.user).select_related("list"), pk=task_id)
 
 
+def _wants_fragment(request: HttpRequest) -> bool:
+    """app.js asks for the part of the page it swaps in rather than the whole page."""
+    return request.headers.get("X-Fragment") == "1"
+
+
+def _render(
+    request: HttpRequest,
+    template: str,
+    fragment_template: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    """The whole page, or for app.js just its fragment: the same include serves both."""
+    chosen = fragment_template if _wants_fragment(request) else template
+    response = render(request, chosen, context, status=status)
+    patch_vary_headers(response, ["X-Fragment"])
+    return response
+
+
+def _safe_next(request: HttpRequest, target: str) -> str:
+    """The target if it is a URL on this site, else an empty string."""
+    is_local = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if is_local else ""
+
+
 def _redirect_back(request: AuthenticatedRequest, fallback: str) -> HttpResponseRedirect:
     """Back to the page the form was on (its filter and search kept), if that is a local URL."""
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = fallback
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(_safe_next(request, request.POST.get("next", "")) or fallback)
 
 
 def _list_url(task_list: TaskList, *, state: str, search: str, page: int = 1) -> str:
@@ -94,6 +117,7 @@ def _tasks_page(
         "filter": state,
         "filter_links": [
             {
+                "key": key,
                 "label": label,
                 "url": _list_url(current, state=key, search=search),
                 "current": key == state,
@@ -109,7 +133,7 @@ def _tasks_page(
         "list_form": TaskListForm(owner_id=request.user.pk),
         "today": timezone.localdate(),
     }
-    return render(request, "todos/tasks.html", context, status=status)
+    return _render(request, "todos/tasks.html", "todos/_tasks_fragment.html", context, status)
 
 
 @login_required
@@ -135,7 +159,12 @@ def task_create(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
         form.instance.position = Task.objects.in_list(task_list).next_position()
         task = form.save()
     messages.success(request, f"Added “{task.title}”.")
-    return _redirect_back(request, task_list.get_absolute_url())
+    # New tasks go last: show the page they land on, with the filter and search kept.
+    came_from = urlsplit(_safe_next(request, request.POST.get("next", "")))
+    state, search, _page = TaskFilterForm(QueryDict(came_from.query)).values()
+    earlier = Task.objects.in_list(task_list).filter(position__lt=task.position).count()
+    page = earlier // PAGE_SIZE + 1
+    return HttpResponseRedirect(_list_url(task_list, state=state, search=search, page=page))
 
 
 @login_required
@@ -162,11 +191,16 @@ def task_edit(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     task = _get_task(request, task_id)
     form = TaskEditForm(request.POST or None, instance=task)
     if request.method == "POST" and form.is_valid():
+        moved = "list" in form.changed_data
         task = form.save()
         messages.success(request, f"Saved “{task.title}”.")
-        return redirect(task.list)
+        # Back to the page the edit started from, unless the task now lives in another list.
+        return (
+            redirect(task.list) if moved else _redirect_back(request, task.list.get_absolute_url())
+        )
     status = 400 if form.errors else 200
-    return render(request, "todos/task_edit.html", {"form": form, "task": task}, status=status)
+    context = {"form": form, "task": task, "next": _safe_next(request, request.GET.get("next", ""))}
+    return _render(request, "todos/task_edit.html", "todos/_task_form.html", context, status)
 
 
 @login_required

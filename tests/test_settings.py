@@ -34,7 +34,7 @@ def read_settings(**env: str) -> subprocess.CompletedProcess[str]:
 def settings_with(**env: str) -> dict:
     result = read_settings(**env)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return json.loads(result.stdout.splitlines()[-1])  # after any start-up log lines
 
 
 def test_a_missing_secret_key_is_a_clear_error():

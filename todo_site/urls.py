@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from todos import views_accounts, views_health
 
+handler500 = "todos.views_errors.server_error"
+
 urlpatterns = [
     path("healthz", views_health.healthz, name="healthz"),
     path("readyz", views_health.readyz, name="readyz"),

@@ -20,7 +20,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             user = form.save()
             TaskList.objects.default_for(user)
-        login(request, user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("todos:index")
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200

@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: behind our TLS proxy (DJANGO_HTTPS) the right-most X-Forwarded-For
+    entry, which that proxy appended; otherwise the socket's peer, since a client can forge the
+    header when nothing in front of us overwrites it."""
+    if settings.HTTPS:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if hops := [hop.strip() for hop in forwarded.split(",") if hop.strip()]:
+            return hops[-1]
+    return str(request.META.get("REMOTE_ADDR", ""))

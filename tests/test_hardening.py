@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HTTPS_SETTINGS = {
     "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
     "SECURE_SSL_REDIRECT": True,
-    "SECURE_REDIRECT_EXEMPT": [r"^healthz$", r"^readyz$"],
     "SESSION_COOKIE_SECURE": True,
     "CSRF_COOKIE_SECURE": True,
     "HTTPS": True,

@@ -40,3 +40,9 @@ def test_readyz_is_503_when_the_database_does_not_answer(client, db):
 
 def test_health_endpoints_refuse_post(client, db):
     assert client.post("/healthz").status_code == 405
+
+
+def test_probes_answer_whatever_the_host_header(client, db):
+    # Probes skip ALLOWED_HOSTS: a narrowed host list must not make the container unhealthy.
+    assert client.get("/healthz", HTTP_HOST="10.0.0.7:8000").status_code == 200
+    assert client.get("/readyz", HTTP_HOST="10.0.0.7:8000").status_code == 200

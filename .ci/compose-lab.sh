@@ -38,6 +38,7 @@ fi
 
 step "pytest -m compose"
 status=0
-"$python" -m pytest -m compose -p no:cacheprovider || status=$?
+# -s: the tests print the time from `up` to healthy.
+"$python" -m pytest -m compose -p no:cacheprovider -s || status=$?
 step "compose part done (exit $status)"
 exit "$status"

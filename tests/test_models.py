@@ -29,6 +29,15 @@ def test_open_completed_and_counts(inbox, make_task):
     assert tasks.counts() == {"open": 2, "done": 1}
 
 
+def test_in_state_maps_the_page_filters(inbox, make_task):
+    make_task(inbox, "open")
+    make_task(inbox, "done", done=True)
+    tasks = Task.objects.in_list(inbox)
+    assert [t.title for t in tasks.in_state("active")] == ["open"]
+    assert [t.title for t in tasks.in_state("completed")] == ["done"]
+    assert [t.title for t in tasks.in_state("all")] == ["open", "done"]
+
+
 def test_search_matches_title_case_insensitively(inbox, make_task):
     make_task(inbox, "Buy MILK")
     make_task(inbox, "Call mum")

@@ -81,6 +81,14 @@ class TaskQuerySet(models.QuerySet["Task"]):
     def completed(self) -> TaskQuerySet:
         return self.filter(done=True)
 
+    def in_state(self, state: str) -> TaskQuerySet:
+        """The tasks page's filters: "active", "completed", or anything else for all."""
+        if state == "active":
+            return self.open()
+        if state == "completed":
+            return self.completed()
+        return self
+
     def search(self, text: str) -> TaskQuerySet:
         return self.filter(title__icontains=text) if text else self
 

@@ -99,11 +99,7 @@ def _tasks_page(
         current = found
 
     state, search, page = TaskFilterForm(request.GET).values()
-    tasks = Task.objects.in_list(current).search(search)
-    if state == "active":
-        tasks = tasks.open()
-    elif state == "completed":
-        tasks = tasks.completed()
+    tasks = Task.objects.in_list(current).in_state(state).search(search)
     # One row past the page tells whether there is a next page, without a COUNT(*).
     offset = (page - 1) * PAGE_SIZE
     page_tasks = list(tasks[offset : offset + PAGE_SIZE + 1])
@@ -130,7 +126,6 @@ def _tasks_page(
         "previous_page_url": _list_url(current, state=state, search=search, page=page - 1),
         "next_page_url": _list_url(current, state=state, search=search, page=page + 1),
         "create_form": create_form or TaskCreateForm(),
-        "list_form": TaskListForm(owner_id=request.user.pk),
         "today": timezone.localdate(),
     }
     return _render(request, "todos/tasks.html", "todos/_tasks_fragment.html", context, status)

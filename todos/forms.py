@@ -1,12 +1,27 @@
 from __future__ import annotations
 
-from typing import Any, cast
+import unicodedata
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Task, TaskList
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def _visible(value: str, message: StrOrPromise) -> str:
+    """Reject text with nothing visible: control, format and zero-width characters only, which
+    Python does not strip but MySQL's collation compares equal to ''."""
+    if not any(unicodedata.category(char)[0] not in "CZ" for char in value):
+        raise ValidationError(message, code="required")
+    return value
+
+
+TITLE_REQUIRED = _("Give the task a title.")
 
 
 class TaskCreateForm(forms.ModelForm):
@@ -18,10 +33,13 @@ class TaskCreateForm(forms.ModelForm):
         labels = {"title": _("New task")}
         error_messages = {
             "title": {
-                "required": _("Give the task a title."),
+                "required": TITLE_REQUIRED,
                 "max_length": _("Keep the title to %(limit_value)d characters or fewer."),
             }
         }
+
+    def clean_title(self) -> str:
+        return _visible(self.cleaned_data["title"], TITLE_REQUIRED)
 
 
 class TaskEditForm(forms.ModelForm):
@@ -36,6 +54,9 @@ class TaskEditForm(forms.ModelForm):
         error_messages = TaskCreateForm.Meta.error_messages | {
             "due_date": {"invalid": _("Enter a date as YYYY-MM-DD.")},
         }
+
+    def clean_title(self) -> str:
+        return _visible(self.cleaned_data["title"], TITLE_REQUIRED)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,7 +78,7 @@ class TaskListForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         # The (owner, name) unique constraint cannot be checked by the form, which excludes owner.
-        name: str = self.cleaned_data["name"]
+        name: str = _visible(self.cleaned_data["name"], _("Give the list a name."))
         taken = TaskList.objects.filter(owner_id=self.owner_id, name=name)
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)

@@ -39,7 +39,8 @@ class TaskList(models.Model):
         related_name="task_lists",
         verbose_name=_("owner"),
     )
-    name = models.CharField(_("name"), max_length=100)
+    # UCA 5.2.0 weighs each emoji on its own (unicode_ci's 4.0.0 weighs them all the same).
+    name = models.CharField(_("name"), max_length=100, db_collation="utf8mb4_unicode_520_ci")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = TaskListQuerySet.as_manager()

@@ -11,3 +11,8 @@ def client_ip(request: HttpRequest) -> str:
         if hops := [hop.strip() for hop in forwarded.split(",") if hop.strip()]:
             return hops[-1]
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, object] | None = None) -> str:
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(username)[:150]

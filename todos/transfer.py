@@ -59,7 +59,7 @@ def dump_json(data: dict[str, Any]) -> str:
 def dump_csv(data: dict[str, Any]) -> str:
     """One row a task; a list without tasks is a row with an empty title, so it survives too."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writeheader()
     for task_list in data["lists"]:
         if not task_list["tasks"]:

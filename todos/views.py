@@ -58,7 +58,7 @@ def _render(
 
 def _safe_next(request: HttpRequest, target: str) -> str:
     """The target if it is a URL on this site, else an empty string."""
-    is_local = url_has_allowed_host_and_scheme(
+    is_local = target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if is_local else ""
@@ -151,6 +151,8 @@ def task_create(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
     if not form.is_valid():
         return _tasks_page(request, list_id, create_form=form, status=400)
     with transaction.atomic():
+        # Locking the list row serialises adds to one list, so each gets its own position.
+        TaskList.objects.select_for_update().filter(pk=task_list.pk).exists()
         form.instance.position = Task.objects.in_list(task_list).next_position()
         task = form.save()
     messages.success(request, f"Added “{task.title}”.")
@@ -165,9 +167,14 @@ def task_create(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def task_toggle(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
-    task = _get_task(request, task_id)
-    task.set_done(not task.done)
-    task.save(update_fields=["done", "completed_at", "updated_at"])
+    with transaction.atomic():
+        # Locked: a concurrent clear-completed cannot delete it between the read and the write.
+        task = get_object_or_404(
+            Task.objects.for_user(request.user).select_related("list").select_for_update(),
+            pk=task_id,
+        )
+        task.set_done(not task.done)
+        task.save(update_fields=["done", "completed_at", "updated_at"])
     return _redirect_back(request, task.list.get_absolute_url())
 
 
@@ -187,7 +194,10 @@ def task_edit(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     form = TaskEditForm(request.POST or None, instance=task)
     if request.method == "POST" and form.is_valid():
         moved = "list" in form.changed_data
-        task = form.save()
+        with transaction.atomic():
+            # Locked, then saved: a task deleted meanwhile is a 404, never re-inserted.
+            get_object_or_404(Task.objects.for_user(request.user).select_for_update(), pk=task_id)
+            task = form.save()
         messages.success(request, f"Saved “{task.title}”.")
         # Back to the page the edit started from, unless the task now lives in another list.
         return (

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist as exc:
             raise CommandError(f"No user named {user!r}.") from exc
         try:
-            lists = transfer.parse(file.read_text(encoding="utf-8"))
+            lists = transfer.parse(file.read_bytes().decode("utf-8"))
             count = transfer.import_data(owner, lists)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc

@@ -1,0 +1,81 @@
+"""A minimal HTTP client for tests against a real server: cookies, CSRF, no redirect following."""
+
+from __future__ import annotations
+
+import http.client
+import secrets
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urlsplit
+
+from django.contrib.auth.models import User
+from django.test import Client
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    cookies: dict[str, str]  # those this response set
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+class HttpClient:
+    """One browser: keeps its cookies; every POST carries a CSRF token matching its cookie."""
+
+    def __init__(self, base_url: str, cookies: dict[str, str] | None = None) -> None:
+        parts = urlsplit(base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        # An unmasked 32-character secret is a valid token both in the cookie and in the form.
+        self.csrf_token = secrets.token_hex(16)
+        self.cookies = {"csrftoken": self.csrf_token, **(cookies or {})}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: dict[str, str] | None = None,
+        *,
+        timeout: float = 30,
+    ) -> Response:
+        headers = {"Host": f"{self.host}:{self.port}", "Connection": "close"}
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if method == "POST":
+            body = urlencode({"csrfmiddlewaretoken": self.csrf_token, **(data or {})}).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            raw = conn.getresponse()
+            payload = raw.read()
+            response_headers = {name.lower(): value for name, value in raw.getheaders()}
+            set_cookies = {}
+            for header in raw.headers.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(header).items():
+                    set_cookies[name] = morsel.value
+            self.cookies.update(set_cookies)
+            self.csrf_token = self.cookies["csrftoken"]
+            return Response(raw.status, response_headers, payload, set_cookies)
+        finally:
+            conn.close()
+
+    def get(self, path: str, *, timeout: float = 30) -> Response:
+        return self.request("GET", path, timeout=timeout)
+
+    def post(
+        self, path: str, data: dict[str, str] | None = None, *, timeout: float = 30
+    ) -> Response:
+        return self.request("POST", path, data, timeout=timeout)
+
+
+def session_cookies(user: User) -> dict[str, str]:
+    """A logged-in session for ``user``, stored in the database the server reads."""
+    client = Client()
+    client.force_login(user)
+    return {"sessionid": client.cookies["sessionid"].value}

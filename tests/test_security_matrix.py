@@ -1,0 +1,278 @@
+"""The access-control matrix (issue 6, item 1), generated from the URL conf.
+
+Every route of the site is classified in ``ROUTES`` below; ``test_every_route_is_classified``
+fails as soon as a route is added, renamed or removed without updating the table, so a new action
+cannot ship without its access checks. From the table:
+
+* every task or list route, with each method it allows: another user gets 404 and nothing stored
+  changes; an anonymous visitor is sent to the login page and nothing changes;
+* ids that do not exist (or overflow the id column) are a 404 for the owner too;
+* the methods in the table are exactly those the view allows (anything else is 405);
+* every admin route (generated from the admin site, so newly registered models are covered) sends
+  non-staff users and anonymous visitors to the admin login; a non-staff user cannot log in there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from todos.models import Task, TaskList
+
+GET, POST = "GET", "POST"
+EVERY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+# name -> (who may use it, the HTTP methods it allows)
+#   public: anyone; login: a logged-in user, no object in the URL;
+#   list / task: a logged-in user, and only for their own list or task (list_id / task_id).
+ROUTES: dict[str, tuple[str, set[str]]] = {
+    "signup": ("public", {GET, POST}),
+    "login": ("public", {GET, POST}),
+    "logout": ("public", {POST}),
+    "password_change": ("login", {GET, POST}),
+    "password_change_done": ("login", {GET}),
+    "password_reset": ("public", {GET, POST}),
+    "password_reset_done": ("public", {GET}),
+    "password_reset_confirm": ("public", {GET, POST}),
+    "password_reset_complete": ("public", {GET}),
+    "todos:index": ("login", {GET}),
+    "todos:list-create": ("login", {POST}),
+    "todos:list": ("list", {GET}),
+    "todos:list-edit": ("list", {GET, POST}),
+    "todos:list-delete": ("list", {POST}),
+    "todos:create": ("list", {POST}),
+    "todos:toggle-all": ("list", {POST}),
+    "todos:clear-completed": ("list", {POST}),
+    "todos:edit": ("task", {GET, POST}),
+    "todos:toggle": ("task", {POST}),
+    "todos:delete": ("task", {POST}),
+}
+OBJECT_KWARG = {"list": "list_id", "task": "task_id"}
+
+# What another user posts: data that would change the object if the view let them in.
+HOSTILE_DATA = {
+    "todos:list-edit": {"name": "Taken over"},
+    "todos:create": {"title": "Planted task"},
+    "todos:edit": {"title": "Taken over", "notes": "x", "priority": "high"},
+}
+
+
+def _walk(
+    patterns: list[Any], namespace: str | None = None, prefix: str = ""
+) -> Iterator[tuple[str | None, str, set[str]]]:
+    """(namespaced name or None, route, kwarg names) for every pattern, includes flattened."""
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern.url_patterns, inner, route)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield name, route, set(getattr(pattern.pattern, "converters", {}))
+
+
+URLCONF = list(_walk(get_resolver().url_patterns))
+SITE_ROUTES = [entry for entry in URLCONF if not entry[1].startswith("admin/")]
+ADMIN_ROUTES = [entry for entry in URLCONF if entry[1].startswith("admin/")]
+
+
+def _object_cases() -> Iterator[Any]:
+    for name, (kind, methods) in ROUTES.items():
+        if kind in OBJECT_KWARG:
+            for method in sorted(methods):
+                yield pytest.param(name, method, id=f"{name}-{method}")
+
+
+def _login_cases() -> Iterator[Any]:
+    for name, (kind, methods) in ROUTES.items():
+        if kind != "public":
+            for method in sorted(methods):
+                yield pytest.param(name, method, id=f"{name}-{method}")
+
+
+OBJECT_CASES = list(_object_cases())
+LOGIN_CASES = list(_login_cases())
+
+
+# Fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(owner, other_user, inbox, other_inbox, make_task) -> dict[str, Any]:
+    """The owner's lists and tasks (one open, one done) and the other user's, all stored."""
+    work = TaskList.objects.create(owner=owner, name="Work")
+    return {
+        "list": inbox,
+        "task": make_task(inbox, "Owner's secret", notes="private", priority="high"),
+        "done": make_task(inbox, "Owner's done task", done=True),
+        "work": work,
+        "other_task": make_task(other_inbox, "Mallory's own"),
+    }
+
+
+def _snapshot() -> tuple[list[tuple[Any, ...]], ...]:
+    """Every stored row that an action could change."""
+    return (
+        list(User.objects.order_by("pk").values_list()),
+        list(TaskList.objects.order_by("pk").values_list()),
+        list(Task.objects.order_by("pk").values_list()),
+    )
+
+
+def _url(name: str, world: dict[str, Any], pk: int | None = None) -> str:
+    kind = ROUTES[name][0]
+    if kind not in OBJECT_KWARG:
+        return reverse(name)
+    return reverse(name, kwargs={OBJECT_KWARG[kind]: world[kind].pk if pk is None else pk})
+
+
+def _send(client: Client, method: str, url: str, data: dict[str, str] | None = None) -> Any:
+    if method == GET:
+        return client.get(url)
+    if method == POST:
+        return client.post(url, data or {})
+    return client.generic(method, url)
+
+
+# The table matches the URL conf -------------------------------------------------------------
+
+
+def test_every_route_is_classified():
+    found = {name or f"<unnamed {route}>" for name, route, _kwargs in SITE_ROUTES}
+    assert found == set(ROUTES), (
+        f"classify new routes in ROUTES: {sorted(found - set(ROUTES))}; "
+        f"remove gone ones: {sorted(set(ROUTES) - found)}"
+    )
+
+
+def test_object_routes_are_exactly_those_with_a_list_or_task_id():
+    for name, route, kwargs in SITE_ROUTES:
+        kind = ROUTES.get(name or "", ("unclassified", set()))[0]
+        expected = {OBJECT_KWARG[kind]} if kind in OBJECT_KWARG else set()
+        takes = kwargs & set(OBJECT_KWARG.values())
+        assert takes == expected, f"{name} ({route}) takes {kwargs}, classified {kind!r}"
+
+
+# Our own views (Django's auth views are class-based and also take PUT as POST; not ours to pin).
+@pytest.mark.parametrize("name", [name for name in ROUTES if name.startswith("todos:")])
+def test_the_table_lists_exactly_the_methods_each_view_allows(name, world, client_for, owner):
+    allowed = ROUTES[name][1]
+    for method in EVERY_METHOD:
+        client = client_for(owner)  # fresh each time: a POST may log out or delete
+        status = _send(client, method, _url(name, world)).status_code
+        if method in allowed:
+            assert status not in (404, 405), f"{method} {name} should work for the owner"
+        else:
+            assert status == 405, f"{method} {name} answered {status}, the table says not allowed"
+
+
+# Another user, anonymous visitors, unknown ids ----------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "method"), OBJECT_CASES)
+def test_another_user_gets_404_and_changes_nothing(name, method, world, client_for, other_user):
+    client = client_for(other_user)
+    before = _snapshot()
+    response = _send(client, method, _url(name, world), HOSTILE_DATA.get(name))
+    assert response.status_code == 404
+    assert "Owner's secret" not in response.content.decode()
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize(("name", "method"), LOGIN_CASES)
+def test_anonymous_visitors_are_sent_to_login_and_change_nothing(name, method, world):
+    url = _url(name, world)
+    before = _snapshot()
+    response = _send(Client(), method, url, HOSTILE_DATA.get(name))
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={quote(url)}"
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("unknown_id", [0, 999_999_999, 2**63, 10**30], ids=str)
+@pytest.mark.parametrize(("name", "method"), OBJECT_CASES)
+def test_unknown_or_overflowing_ids_are_404_for_the_owner(
+    name, method, unknown_id, world, owner_client
+):
+    before = _snapshot()
+    response = _send(owner_client, method, _url(name, world, unknown_id), HOSTILE_DATA.get(name))
+    assert response.status_code == 404
+    assert _snapshot() == before
+
+
+def test_another_user_cannot_move_their_task_into_the_owners_list(world, client_for, other_user):
+    client = client_for(other_user)
+    before = _snapshot()
+    response = client.post(
+        reverse("todos:edit", args=[world["other_task"].pk]),
+        {"title": "Moved", "priority": "normal", "list": world["list"].pk},
+    )
+    assert response.status_code == 400
+    assert _snapshot() == before
+
+
+# The admin ------------------------------------------------------------------------------------
+
+
+def _admin_urls(world: dict[str, Any]) -> list[str]:
+    sample = {
+        "object_id": str(world["task"].pk),
+        "id": str(world["task"].pk),
+        "content_type_id": "1",
+        "app_label": "todos",
+    }
+    urls = []
+    for name, route, kwargs in ADMIN_ROUTES:
+        if name == "admin:login":
+            continue
+        if name is None:
+            continue  # the unnamed ones redirect to a named route or are the catch-all below
+        kwargs = kwargs or ({"app_label"} if "app_label" in route else set())
+        urls.append(reverse(name, kwargs={key: sample[key] for key in kwargs}))
+    return [*urls, "/admin/no-such-page/"]
+
+
+def test_the_admin_matrix_covers_every_registered_model():
+    from django.contrib import admin
+
+    names = {name for name, _route, _kwargs in ADMIN_ROUTES if name}
+    for model in admin.site._registry:
+        opts = model._meta
+        assert f"admin:{opts.app_label}_{opts.model_name}_changelist" in names
+
+
+@pytest.mark.parametrize("who", ["non-staff", "anonymous"])
+def test_non_staff_users_cannot_reach_any_admin_page(who, world, client_for, owner):
+    client = client_for(owner) if who == "non-staff" else Client()
+    before = _snapshot()
+    checked = 0
+    for url in _admin_urls(world):
+        for method in (GET, POST):
+            response = _send(client, method, url)
+            assert response.status_code == 302, f"{method} {url} answered {response.status_code}"
+            # The admin sends a non-staff user who logs out to its index, which asks to log in.
+            target = reverse("admin:index") if url == reverse("admin:logout") else None
+            assert response["Location"] == target or response["Location"].startswith(
+                reverse("admin:login") + "?next="
+            ), f"{method} {url} went to {response['Location']}"
+            checked += 1
+    assert _snapshot() == before
+    assert checked >= 2 * 30, "the admin matrix lost its routes"
+
+
+def test_a_non_staff_user_cannot_log_in_to_the_admin(owner):
+    client = Client()
+    response = client.post(
+        reverse("admin:login"), {"username": "olivia", "password": "owner-password-123"}
+    )
+    assert response.status_code == 200
+    assert "staff account" in response.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302

@@ -22,7 +22,6 @@ from django.db import connection
 from .http import HttpClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SETTINGS_MODULE = "tests.support.server_settings"
 START_TIMEOUT = 40.0
 
 
@@ -37,7 +36,7 @@ def _base_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+            "DJANGO_SETTINGS_MODULE": "todo_site.settings",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "DJANGO_LOG_LEVEL": "WARNING",

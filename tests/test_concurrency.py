@@ -121,6 +121,8 @@ def test_twenty_clients_adding_fifty_tasks_each_store_exactly_one_thousand(serve
     )
     assert statuses == {302: CLIENTS * ADDS_PER_CLIENT}
     assert len(titles) == CLIENTS * ADDS_PER_CLIENT
+    # Adds lock their list row, so no two tasks share a position.
+    assert sorted(positions) == list(range(CLIENTS * ADDS_PER_CLIENT))
     assert Counter(titles) == Counter(
         f"client {n} task {i} 🦄" for n in range(CLIENTS) for i in range(ADDS_PER_CLIENT)
     )

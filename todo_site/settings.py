@@ -200,4 +200,6 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # django-axes logs every successful login at INFO ("Deleted 0 failed login attempts").
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -43,6 +43,9 @@ class TaskCreateForm(forms.ModelForm):
 
 
 class TaskEditForm(forms.ModelForm):
+    # The server's errors are the ones shown, the same with or without JavaScript.
+    use_required_attribute = False
+
     class Meta:
         model = Task
         fields = ["title", "notes", "due_date", "priority", "list"]

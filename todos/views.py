@@ -127,6 +127,7 @@ def _tasks_page(
         "next_page_url": _list_url(current, state=state, search=search, page=page + 1),
         "create_form": create_form or TaskCreateForm(),
         "today": timezone.localdate(),
+        "back": request.get_full_path(),  # where each form on the page returns to
     }
     return _render(request, "todos/tasks.html", "todos/_tasks_fragment.html", context, status)
 

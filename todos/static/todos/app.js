@@ -8,6 +8,13 @@
   const NEW_TASK_ID = "new-task-title";
 
   const layout = () => document.getElementById(LAYOUT_ID);
+  const pageKey = () => location.pathname + location.search;
+
+  // Each request takes a number; a response that is no longer the newest is dropped, so a slow
+  // answer cannot overwrite a newer one.
+  let latest = 0;
+  // The page the layout currently shows (a fragment link like #main changes only the hash).
+  let shown = pageKey();
 
   async function request(url, init = {}) {
     const response = await fetch(url, {
@@ -33,15 +40,19 @@
     return false;
   }
 
-  // Replace the lists-and-tasks layout and the flash messages with the fragment's.
-  function swapLayout(doc, focusIds) {
+  // Replace the lists-and-tasks layout and the flash messages with the fragment's. Text typed
+  // into the New task box meanwhile survives (unless it is what was just added).
+  function swapLayout(doc, focusIds, draft = {}) {
     const fresh = doc.getElementById(LAYOUT_ID);
     const current = layout();
     if (!fresh || !current) return false;
+    const typed = document.getElementById(NEW_TASK_ID)?.value ?? "";
     current.replaceWith(fresh);
+    const box = document.getElementById(NEW_TASK_ID);
+    if (box && typed !== (draft.sent ?? "") && typed !== "") box.value = typed;
+    // Update the live region in place so screen readers announce the new message.
     const messages = doc.getElementById("messages");
     const oldMessages = document.getElementById("messages");
-    // Update the live region in place so screen readers announce the new message.
     if (messages && oldMessages) oldMessages.innerHTML = messages.innerHTML;
     const heading = document.getElementById("list-title");
     if (heading) document.title = `${heading.textContent.trim()} · todo`;
@@ -51,22 +62,35 @@
 
   // Where focus goes after an action: the same control if it still exists, else a neighbour.
   function focusPlan(form, submitter) {
-    const active = document.activeElement;
     const ids = [];
-    if (form.classList.contains("delete")) {
-      const item = form.closest("li");
+    if (submitter?.classList.contains("delete")) {
+      const item = form.closest("li") || submitter.closest("li");
       const neighbour = item && (item.nextElementSibling || item.previousElementSibling);
       if (neighbour) ids.push(neighbour.querySelector(".check")?.id);
     } else if (form.classList.contains("task-form")) {
       ids.push(`toggle-${form.dataset.task}`);
     }
-    ids.push(submitter?.id, active?.id);
+    ids.push(submitter?.id, document.activeElement?.id);
     return ids.filter(Boolean);
   }
 
+  // Task buttons share one form and carry their own URL in formaction.
+  function actionOf(form, submitter) {
+    return submitter?.hasAttribute("formaction") ? submitter.formAction : form.action;
+  }
+
+  // Without the enhancement: the browser's own submission of the same button.
+  function submitPlainly(form, submitter) {
+    form.action = actionOf(form, submitter);
+    form.submit();
+  }
+
   async function navigate(url, { push = true, focusIds = [] } = {}) {
+    const ticket = ++latest;
     const { doc } = await request(url);
+    if (ticket !== latest) return;
     if (swapLayout(doc, focusIds) && push) history.pushState({ fragment: true }, "", url);
+    shown = pageKey();
   }
 
   async function submit(form, submitter) {
@@ -77,16 +101,22 @@
       url.search = new URLSearchParams(new FormData(form)).toString();
       return navigate(url.href, { focusIds });
     }
-    const { response, doc } = await request(form.action, { method: "POST", body: new FormData(form) });
-    if (swapLayout(doc, focusIds)) {
+    const body = new FormData(form);
+    const draft = { sent: form.contains(document.getElementById(NEW_TASK_ID)) ? body.get("title") : "" };
+    const ticket = ++latest;
+    const { response, doc } = await request(actionOf(form, submitter), { method: "POST", body });
+    if (ticket !== latest) return;
+    if (swapLayout(doc, focusIds, draft)) {
       if (response.redirected && response.url !== location.href) {
         history.pushState({ fragment: true }, "", response.url);
       }
+      shown = pageKey();
       return;
     }
     // Not the layout: the edit form came back with its errors; show it where it was.
     const fragment = doc.body.firstElementChild;
     if (fragment) {
+      fragment.noValidate = true;
       form.replaceWith(fragment);
       fragment.querySelector("[aria-invalid=true], input, textarea")?.focus();
     }
@@ -98,6 +128,9 @@
     const { doc } = await request(link.href);
     const form = doc.querySelector("form.task-form");
     if (!item || !form) return;
+    // The server checks the fields; the browser's own checks would stop an emptied title, which
+    // here means "delete".
+    form.noValidate = true;
     item.classList.add("editing");
     item.replaceChildren(form);
     const title = form.querySelector("input[name=title]");
@@ -129,9 +162,9 @@
       if (title && !title.value.trim()) {
         // As in TodoMVC, emptying a title means deleting the task, once confirmed.
         event.preventDefault();
-        const row = document.getElementById(`delete-${form.dataset.task}`);
-        if (window.confirm("Delete this task?") && row) {
-          submit(row.form, row).catch(fallBack(() => row.form.submit()));
+        const deleteButton = form.querySelector("button.delete");
+        if (deleteButton && window.confirm("Delete this task?")) {
+          submit(form, deleteButton).catch(fallBack(() => submitPlainly(form, deleteButton)));
         } else {
           title.focus();
         }
@@ -144,7 +177,7 @@
       const checked = submitter.getAttribute("aria-checked") === "true";
       submitter.setAttribute("aria-checked", String(!checked));
     }
-    submit(form, submitter).catch(fallBack(() => form.submit()));
+    submit(form, submitter).catch(fallBack(() => submitPlainly(form, submitter)));
   });
 
   document.addEventListener("click", (event) => {
@@ -178,6 +211,7 @@
   });
 
   window.addEventListener("popstate", () => {
+    if (pageKey() === shown) return; // only the #fragment changed, e.g. the skip link
     navigate(location.href, { push: false }).catch(fallBack(() => location.reload()));
   });
 })();

@@ -127,3 +127,43 @@ def test_no_request_leaves_the_origin_and_no_csp_violation(page: Page, app_url: 
 
     assert off_origin == []
     assert csp == []
+
+
+PAGE_WEIGHT_BUDGET = 60 * 1024  # bytes on the wire, compressed, all assets included
+
+
+def test_the_tasks_page_with_50_tasks_weighs_under_60_kb_compressed(
+    page: Page, browser: Any, app_url: str
+):
+    """Issue 4: HTML, CSS, JS and icon of a 50-task page as sent (gzip), cache cold."""
+    from todos.models import Task, TaskList
+
+    username = _signed_up(page, app_url)
+    inbox = TaskList.objects.get(owner__username=username)
+    Task.objects.bulk_create(
+        Task(list=inbox, title=f"Task number {n} with a realistic length title", position=n)
+        for n in range(50)
+    )
+    # A new context: the same session, an empty cache, so every asset crosses the wire.
+    cold = browser.new_context(base_url=app_url, storage_state=page.context.storage_state())
+    try:
+        fresh = cold.new_page()
+        responses: list[Any] = []
+        fresh.on("response", lambda response: responses.append(response))
+        fresh.goto("/")
+        expect(fresh.get_by_role("list", name="Tasks").get_by_role("listitem")).to_have_count(50)
+        fresh.wait_for_load_state("networkidle")
+        weights = {
+            r.url.removeprefix(app_url): r.request.sizes()["responseBodySize"] for r in responses
+        }
+        encodings = {
+            r.url.removeprefix(app_url): r.headers.get("content-encoding") for r in responses
+        }
+    finally:
+        cold.close()
+    total = sum(weights.values())
+    print(f"\npage weight, 50 tasks, compressed: {total / 1024:.1f} KB {weights}")
+    assert len(weights) >= 3 and all(size > 0 for size in weights.values()), weights
+    text_assets = [url for url in encodings if url == "/" or url.endswith((".css", ".js"))]
+    assert all(encodings[url] == "gzip" for url in text_assets), encodings
+    assert total < PAGE_WEIGHT_BUDGET

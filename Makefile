@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 # Static checks import the settings; DEBUG lets them run without a secret key.
 CHECK_ENV := DJANGO_DEBUG=true
 
-.PHONY: test lint pytest test-compose venv
+.PHONY: test lint pytest test-compose bench venv
 
 venv: $(VENV)/.installed
 
@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 lint: venv
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(CHECK_ENV) $(PYTHON) -m mypy todo_site todos tests manage.py
+	$(CHECK_ENV) $(PYTHON) -m mypy todo_site todos tests bench manage.py
 	$(CHECK_ENV) $(PYTHON) manage.py check --fail-level WARNING
 	$(CHECK_ENV) $(PYTHON) manage.py makemigrations --check --dry-run
 
@@ -30,3 +30,7 @@ test: lint pytest
 # The real stack: Docker Compose v2 over podman via ../shared/compose-lab (or a Docker engine).
 test-compose: venv
 	PYTHON=$(PYTHON) bash .ci/compose-lab.sh
+
+# The benchmark harness (needs wrk): throughput side by side with a bare WSGI ceiling.
+bench: venv
+	$(PYTHON) -m bench $(BENCH_ARGS)

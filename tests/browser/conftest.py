@@ -360,10 +360,9 @@ def context(
 
 
 @pytest.fixture
-def page(context: Any) -> Iterator[Any]:
-    pg = context.new_page()
-    yield pg
-    pg.close()
+def page(context: Any) -> Any:
+    # Closed with its context: a separate page.close() was seen to hang after a navigation.
+    return context.new_page()
 
 
 # --------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ def log_in(page: Any, creds: Credentials) -> None:
 
 def log_out(page: Any) -> None:
     page.get_by_role("button", name="Log out").click()
+    # Let the logout land before anything else happens on (or to) the page.
+    page.wait_for_url("**/accounts/login/")
 
 
 def tasks(page: Any) -> Any:

@@ -1,0 +1,869 @@
+"""``python -m bench``: the tasks pages under load, side by side with a bare-WSGI ceiling.
+
+One run, on this machine:
+  1. snapshots the app into a temporary directory (what the Docker build copies) and runs
+     ``collectstatic`` there, as the image build does;
+  2. drops and creates its own database, migrates it and seeds users with 10, 1,000 and
+     10,000 tasks (``seed_demo``);
+  3. starts the app exactly as the container does (``gunicorn -c gunicorn.conf.py``,
+     DEBUG off) and a bare WSGI "hello" app (bench/hello.py) under the same config file;
+  4. logs each user in through the real login form and counts SQL queries per request
+     (in-process, through the whole middleware stack, with the real session cookie);
+  5. loads every scenario with wrk (default 16 connections, 10 s each), the ceiling first and
+     last, and samples gunicorn worker RSS before and after;
+  6. times cold starts through docker/entrypoint.sh (migrations applied, and an empty database);
+  7. prints a table and writes it as Markdown and JSON into bench/results/.
+"""
+
+# This harness starts its own subprocesses (manage.py, gunicorn, wrk, git) from fixed argv lists.
+# ruff: noqa: S603, S607
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import http.cookiejar
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_APP_DIR = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+LUA_SCRIPT = BENCH_DIR / "report.lua"
+DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/todo_bench"
+PASSWORD = "bench-password-4-load"  # noqa: S105 - a throwaway account in a throwaway database
+USERS = {"bench10": 10, "bench1k": 1_000, "bench10k": 10_000}
+# What the Docker build leaves out of the image (.dockerignore), plus the harness's own output.
+SNAPSHOT_IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "*.py[cod]",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "staticfiles",
+    "node_modules",
+    "*.log",
+    "tests",
+    "docs",
+    "results",
+    "test-artifacts",
+    ".env",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    name: str
+    user: str  # "" for the hello app
+    method: str
+    path: str  # "{list}" is replaced by the user's list id
+    description: str
+    mode: str = "get"  # report.lua's MODE
+    expected: int = 200
+    encoding: str = "-"
+
+
+SCENARIOS = [
+    Scenario("hello", "", "GET", "/", "bare WSGI app, same gunicorn config (the ceiling)"),
+    Scenario(
+        "healthz",
+        "",
+        "GET",
+        "/healthz",
+        "Django's floor: the whole middleware stack, no session, no DB, no template",
+    ),
+    Scenario("tasks-10", "bench10", "GET", "/", "tasks page, 10 tasks"),
+    Scenario("tasks-1k", "bench1k", "GET", "/", "tasks page, 1,000 tasks (first page of 50)"),
+    Scenario(
+        "tasks-1k-gzip",
+        "bench1k",
+        "GET",
+        "/",
+        "same, Accept-Encoding: gzip as browsers send",
+        encoding="gzip, deflate, br",
+    ),
+    Scenario("tasks-10k", "bench10k", "GET", "/", "tasks page, 10,000 tasks"),
+    Scenario("active-1k", "bench1k", "GET", "/?filter=active", "Active filter, 1,000 tasks"),
+    Scenario("search-1k", "bench1k", "GET", "/?q=milk", "search ?q=milk, 1,000 tasks"),
+    Scenario(
+        "add-1k",
+        "bench1k",
+        "POST",
+        "/lists/{list}/tasks/",
+        "add a task (POST, 302)",
+        mode="add",
+        expected=302,
+    ),
+    Scenario(
+        "toggle-1k",
+        "bench1k",
+        "POST",
+        "/tasks/{task}/toggle/",
+        "toggle a task (POST, 302)",
+        mode="toggle",
+        expected=302,
+    ),
+]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the database -----------------------------------------------------------------------------
+
+
+def database_settings(url: str) -> dict[str, Any]:
+    import environ
+
+    config: dict[str, Any] = environ.Env.db_url_config(url)
+    return config
+
+
+def mysql_connect(url: str, *, database: bool = True) -> Any:
+    import MySQLdb
+
+    config = database_settings(url)
+    kwargs: dict[str, Any] = {
+        "host": config.get("HOST") or "127.0.0.1",
+        "port": int(config.get("PORT") or 3306),
+        "user": config.get("USER") or "root",
+        "password": config.get("PASSWORD") or "",
+        "charset": "utf8mb4",
+    }
+    if database:
+        kwargs["database"] = config["NAME"]
+    return MySQLdb.connect(**kwargs)
+
+
+def recreate_database(url: str) -> None:
+    name = database_settings(url)["NAME"]
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing an unusual database name: {name!r}")
+    connection = mysql_connect(url, database=False)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    finally:
+        connection.close()
+
+
+def drop_database(url: str) -> None:
+    name = database_settings(url)["NAME"]
+    connection = mysql_connect(url, database=False)
+    try:
+        connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        connection.close()
+
+
+def user_ids(url: str, username: str) -> tuple[int, list[int]]:
+    """The user's first list id and the ids of its first 200 tasks (for the toggle scenario)."""
+    connection = mysql_connect(url)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT l.id FROM todos_tasklist l JOIN auth_user u ON u.id = l.owner_id "
+            "WHERE u.username = %s ORDER BY l.created_at, l.id LIMIT 1",
+            [username],
+        )
+        (list_id,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT id FROM todos_task WHERE list_id = %s ORDER BY position, id LIMIT 200",
+            [list_id],
+        )
+        return list_id, [row[0] for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+# --- the app: snapshot, manage.py, gunicorn ---------------------------------------------------
+
+
+def snapshot(app_dir: Path, into: Path) -> Path:
+    """What `COPY . .` puts in the image, then `collectstatic` as the Dockerfile runs it."""
+    target = into / "app"
+    shutil.copytree(app_dir, target, ignore=SNAPSHOT_IGNORE)
+    # The harness itself (hello app, query counter) runs from the snapshot too.
+    if not (target / "bench").is_dir():
+        shutil.copytree(BENCH_DIR, target / "bench", ignore=SNAPSHOT_IGNORE)
+    return target
+
+
+@dataclasses.dataclass
+class Env:
+    app: Path
+    values: dict[str, str]
+
+    def manage(self, *args: str, quiet: bool = True) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=self.app,
+            env=self.values,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        if not quiet:
+            log(result.stdout.strip())
+        return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http_status(url: str, timeout: float = 2.0) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our URL
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (OSError, urllib.error.URLError):
+        return 0
+
+
+@dataclasses.dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        with contextlib.suppress(OSError):
+            return sorted(int(pid) for pid in children.read_text().split())
+        return []
+
+    def worker_rss_kib(self) -> dict[int, int]:
+        rss = {}
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        rss[pid] = int(line.split()[1])
+        return rss
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def gunicorn(
+    env: Env, name: str, wsgi_app: str, extra_args: list[str], ready_path: str, workdir: Path
+) -> Iterator[Server]:
+    port = free_port()
+    log_path = workdir / f"gunicorn-{name}.log"
+    values = env.values | {"GUNICORN_BIND": f"127.0.0.1:{port}"}
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "-c",
+        "gunicorn.conf.py",
+        *extra_args,
+        wsgi_app,
+    ]
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=env.app, env=values, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    server = Server(name, process, port, log_path)
+    try:
+        deadline = time.monotonic() + 60
+        while http_status(server.base + ready_path) != 200:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn ({name}) did not start; see {log_path}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        server.stop()
+
+
+# --- logging in -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Session:
+    username: str
+    sessionid: str
+    csrftoken: str
+    list_id: int
+    task_ids: list[int]
+
+    @property
+    def cookie_header(self) -> str:
+        return f"csrftoken={self.csrftoken}; sessionid={self.sessionid}"
+
+
+def login(base: str, username: str) -> tuple[str, str]:
+    """The real login form: GET for the CSRF cookie, POST the credentials, keep the session."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(base + "/accounts/login/", timeout=10).read()
+    cookies = {cookie.name: cookie.value or "" for cookie in jar}
+    form = urllib.parse.urlencode(
+        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": cookies["csrftoken"]}
+    ).encode()
+    with opener.open(base + "/accounts/login/", data=form, timeout=10) as response:
+        if urllib.parse.urlsplit(response.url).path.startswith("/accounts/login"):
+            raise SystemExit(f"logging in as {username} failed")
+    cookies = {cookie.name: cookie.value or "" for cookie in jar}
+    return cookies["sessionid"], cookies["csrftoken"]
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+
+
+def run_wrk(
+    url: str,
+    *,
+    connections: int,
+    threads: int,
+    duration: float,
+    mode: str = "get",
+    expected: int = 200,
+    cookie: str = "-",
+    csrf: str = "-",
+    encoding: str = "-",
+    task_ids: str = "",
+) -> dict[str, Any]:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(duration, 1):g}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA_SCRIPT),
+        url,
+        "--",
+        mode,
+        str(expected),
+        cookie,
+        csrf,
+        encoding,
+        task_ids,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            data: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
+            data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+            data["socket_errors"] = sum(
+                data["errors"][key] for key in ("connect", "read", "write", "timeout")
+            )
+            return data
+    raise SystemExit(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
+
+
+# --- cold start -------------------------------------------------------------------------------
+
+
+def time_cold_start(env: Env, workdir: Path, label: str, extra_args: list[str]) -> dict[str, float]:
+    """Seconds from starting docker/entrypoint.sh (database already up) to the first 200 of
+    /readyz, with the moments the entrypoint reaches gunicorn and a worker boots."""
+    port = free_port()
+    values = env.values | {
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "PATH": f"{Path(sys.executable).parent}:{env.values.get('PATH', '')}",
+    }
+    command = [
+        str(env.app / "docker" / "entrypoint.sh"),
+        "gunicorn",
+        "--config",
+        "gunicorn.conf.py",
+        *extra_args,
+        "todo_site.wsgi:application",
+    ]
+    marks: dict[str, float] = {}
+    start = time.monotonic()
+    process = subprocess.Popen(
+        command, cwd=env.app, env=values, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    lines: list[str] = []
+
+    def read_output() -> None:
+        for raw in process.stdout or []:
+            line = raw.decode(errors="replace")
+            lines.append(line)
+            now = time.monotonic() - start
+            if "entrypoint: starting" in line:
+                marks.setdefault("entrypoint_done_s", now)
+            elif "Booting worker" in line:
+                marks.setdefault("first_worker_s", now)
+
+    reader = threading.Thread(target=read_output, daemon=True)
+    reader.start()
+    try:
+        deadline = start + 120
+        while http_status(f"http://127.0.0.1:{port}/readyz", timeout=1) != 200:
+            if process.poll() is not None or time.monotonic() > deadline:
+                (workdir / f"cold-{label}.log").write_text("".join(lines))
+                raise SystemExit(f"cold start ({label}) failed; see {workdir}/cold-{label}.log")
+            time.sleep(0.02)
+        marks["ready_s"] = time.monotonic() - start
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        reader.join(timeout=5)
+    return marks
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+
+def git_description(app_dir: Path) -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(app_dir), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" (with uncommitted changes)" if dirty else "")
+
+
+def ms(microseconds: float) -> str:
+    return f"{microseconds / 1000:.1f}"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    meta = report["meta"]
+    lines = [
+        f"Run {meta['started']} · commit {meta['commit']} · {meta['cpus']} CPUs · "
+        f"gunicorn {meta['gunicorn_workers']} {meta['worker_class']} workers"
+        f"{' ' + ' '.join(meta['gunicorn_args']) if meta['gunicorn_args'] else ''} · "
+        f"`wrk -t{meta['threads']} -c{meta['connections']} -d{meta['duration']:g}s` per row · "
+        f"load average at start {meta['loadavg']}",
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | non-2xx* | errors | ceiling req/s "
+        "| ratio to ceiling | queries/request |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in report["rows"]:
+        queries = report["queries"].get(row["scenario"], {}).get("count", "")
+        lines.append(
+            f"| {row['scenario']} | {row['rps']:,.0f} | {ms(row['latency_us']['p50'])} "
+            f"| {ms(row['latency_us']['p99'])} | {row['unexpected_status']} "
+            f"| {row['socket_errors']} | {row['ceiling_rps']:,.0f} | {row['ratio']:.3f} "
+            f"| {queries} |"
+        )
+    ceiling = report["ceiling"]
+    lines += [
+        "",
+        f"The hello row is the mean of {len(ceiling['runs'])} runs of the ceiling "
+        f"({ceiling['min']:,.0f} to {ceiling['max']:,.0f} req/s), one before the first row and one "
+        "after every row; each row's ratio is to the mean of the two ceiling runs beside it. "
+        "*non-2xx: responses other than the expected status (200 for pages; the 302 "
+        "redirect-after-POST for add and toggle). errors: wrk socket errors (connect, read, "
+        "write, timeout).",
+    ]
+    rss = report.get("rss")
+    if rss:
+        lines += [
+            "",
+            f"Gunicorn worker RSS: {rss['before_mean_mib']:.1f} MiB mean over "
+            f"{len(rss['before_kib'])} workers before the load, {rss['after_mean_mib']:.1f} MiB "
+            f"after ({rss['growth_pct']:+.1f} %); {rss['recycled']} of the workers were replaced "
+            "meanwhile (gunicorn max_requests).",
+        ]
+    if report.get("soak"):
+        soak = report["soak"]
+        lines += [
+            "",
+            f"Soak: {soak['seconds']:g} s of tasks-1k at {soak['rps']:,.0f} req/s; worker RSS "
+            f"{soak['before_mean_mib']:.1f} → {soak['after_mean_mib']:.1f} MiB mean "
+            f"({soak['growth_pct']:+.1f} %), {soak['recycled']} workers recycled.",
+        ]
+    if report.get("cold_start"):
+        lines += [
+            "",
+            "| cold start through docker/entrypoint.sh | runs | first 200 of /readyz, s (median) "
+            "| entrypoint done → exec gunicorn, s | first worker booted, s |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for label, runs in report["cold_start"].items():
+            lines.append(
+                f"| {label} | {len(runs)} | {statistics.median(r['ready_s'] for r in runs):.2f} "
+                f"| {statistics.median(r.get('entrypoint_done_s', 0) for r in runs):.2f} "
+                f"| {statistics.median(r.get('first_worker_s', 0) for r in runs):.2f} |"
+            )
+    lines += ["", "SQL per request (warm, in-process, real session cookie):", ""]
+    for name, info in report["queries"].items():
+        lines.append(f"- **{name}** (status {info['status']}): {info['count']} queries")
+        for sql in info["sql"]:
+            lines.append(f"  - `{sql if len(sql) <= 160 else sql[:157] + '...'}`")
+        for plan in info.get("explain", []):
+            lines.append(
+                f"  - EXPLAIN: key `{plan['key']}`, type {plan['type']}, rows {plan['rows']}"
+                f"{', ' + plan['extra'] if plan['extra'] else ''} — `{plan['sql'][:80]}...`"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def print_table(report: dict[str, Any]) -> None:
+    header = (
+        f"{'scenario':<15}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}"
+        f"{'ratio':>8}{'queries':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in report["rows"]:
+        queries = report["queries"].get(row["scenario"], {}).get("count", "")
+        print(
+            f"{row['scenario']:<15}{row['rps']:>9,.0f}{ms(row['latency_us']['p50']):>9}"
+            f"{ms(row['latency_us']['p99']):>9}{row['unexpected_status']:>9}"
+            f"{row['socket_errors']:>8}{row['ratio']:>8.3f}{queries!s:>9}"
+        )
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per row (10)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--warmup", type=float, default=1, help="unrecorded seconds per row (1)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="the database to drop and create (BENCH_DATABASE_URL; default %(default)s)",
+    )
+    parser.add_argument(
+        "--app-dir", type=Path, default=DEFAULT_APP_DIR, help="the tree to snapshot and serve"
+    )
+    parser.add_argument("--label", default="", help="added to the result file names")
+    parser.add_argument("--web-concurrency", type=int, help="WEB_CONCURRENCY for both servers")
+    parser.add_argument(
+        "--gunicorn-arg",
+        action="append",
+        default=[],
+        help="extra gunicorn argument for both servers, e.g. --gunicorn-arg=--threads=4",
+    )
+    parser.add_argument(
+        "--env", action="append", default=[], help="extra NAME=VALUE for both servers"
+    )
+    parser.add_argument(
+        "--only", help="comma-separated scenario names to run (the hello rows always run)"
+    )
+    parser.add_argument("--soak", type=float, default=0, help="seconds of tasks-1k for RSS growth")
+    parser.add_argument("--cold-start-runs", type=int, default=3, help="per case (0 to skip)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir and database")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    scenarios = SCENARIOS[1:]
+    if args.only:
+        wanted = set(args.only.split(","))
+        scenarios = [scenario for scenario in scenarios if scenario.name in wanted]
+
+    workdir = Path(tempfile.mkdtemp(prefix="todo-bench-"))
+    started = dt.datetime.now(dt.UTC)
+    log(f"snapshot of {args.app_dir} in {workdir}")
+    app = snapshot(args.app_dir.resolve(), workdir)
+    values = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "GUNICORN_", "DB_")) and key != "WEB_CONCURRENCY"
+    }
+    values |= {
+        "DJANGO_SETTINGS_MODULE": "todo_site.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": args.database_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if args.web_concurrency:
+        values["WEB_CONCURRENCY"] = str(args.web_concurrency)
+    for item in args.env:
+        key, _, value = item.partition("=")
+        values[key] = value
+    env = Env(app, values)
+
+    log("collectstatic (as the image build does)")
+    env.manage("collectstatic", "--noinput")
+    log(f"fresh database {database_settings(args.database_url)['NAME']}; migrate; seed")
+    recreate_database(args.database_url)
+    env.manage("migrate", "--noinput")
+    for username, count in USERS.items():
+        env.manage("seed_demo", "--user", username, "--tasks", str(count), "--password", PASSWORD)
+
+    report: dict[str, Any] = {"rows": [], "queries": {}}
+    wrk_options = {
+        "connections": args.connections,
+        "threads": args.threads,
+    }
+    with (
+        gunicorn(env, "hello", "bench.hello:application", args.gunicorn_arg, "/", workdir) as hello,
+        gunicorn(
+            env, "app", "todo_site.wsgi:application", args.gunicorn_arg, "/healthz", workdir
+        ) as server,
+    ):
+        sessions: dict[str, Session] = {}
+        for username in USERS:
+            sessionid, csrftoken = login(server.base, username)
+            list_id, task_ids = user_ids(args.database_url, username)
+            sessions[username] = Session(username, sessionid, csrftoken, list_id, task_ids)
+
+        def url_for(scenario: Scenario) -> str:
+            if not scenario.user:
+                return server.base + scenario.path
+            session = sessions[scenario.user]
+            path = scenario.path.replace("{list}", str(session.list_id))
+            return server.base + path.replace("{task}", str(session.task_ids[0]))
+
+        log("SQL queries per request")
+        report["queries"] = count_queries(env, scenarios, sessions, url_for)
+        for name, info in report["queries"].items():
+            log(f"  {name}: {info['count']} queries (status {info['status']})")
+
+        def measure(scenario: Scenario, base_url: str | None = None) -> dict[str, Any]:
+            options: dict[str, Any] = dict(wrk_options)
+            if scenario.user:
+                session = sessions[scenario.user]
+                options |= {
+                    "cookie": session.cookie_header,
+                    "csrf": session.csrftoken,
+                    "task_ids": ",".join(map(str, session.task_ids)),
+                }
+            url = base_url or url_for(scenario)
+            options |= {"mode": scenario.mode, "expected": scenario.expected}
+            options["encoding"] = scenario.encoding
+            if args.warmup:
+                run_wrk(url, duration=args.warmup, **options)
+            result = run_wrk(url, duration=args.duration, **options)
+            log(
+                f"  {scenario.name:<15} {result['rps']:>8,.0f} req/s  "
+                f"p50 {ms(result['latency_us']['p50'])} ms  p99 {ms(result['latency_us']['p99'])} "
+                f"ms  bad {result['unexpected_status']}  errors {result['socket_errors']}"
+            )
+            return {"scenario": scenario.name, "description": scenario.description} | result
+
+        log("load (the ceiling before and after every row)")
+        hello_scenario = SCENARIOS[0]
+        # Warm every app worker before sampling its memory.
+        run_wrk(server.base + "/healthz", duration=2, **wrk_options)
+        rss_before = server.worker_rss_kib()
+        hellos = [measure(hello_scenario, hello.base + "/")]
+        rows = []
+        for scenario in scenarios:
+            row = measure(scenario)
+            hellos.append(measure(hello_scenario, hello.base + "/"))
+            # Side by side: the ceiling measured just before and just after this row.
+            row["ceiling_rps"] = (hellos[-2]["rps"] + hellos[-1]["rps"]) / 2
+            rows.append(row)
+        rss_after = server.worker_rss_kib()
+
+        soak = None
+        if args.soak:
+            tasks_1k = next(s for s in SCENARIOS if s.name == "tasks-1k")
+            soak_before = server.worker_rss_kib()
+            session = sessions["bench1k"]
+            result = run_wrk(
+                url_for(tasks_1k), duration=args.soak, cookie=session.cookie_header, **wrk_options
+            )
+            soak_after = server.worker_rss_kib()
+            soak = {"seconds": args.soak, "rps": result["rps"]} | rss_summary(
+                soak_before, soak_after
+            )
+        workers = len(server.worker_pids())
+
+    ceiling = statistics.mean(run["rps"] for run in hellos)
+    hello_row = hellos[0] | {
+        "scenario": "hello",
+        "rps": ceiling,
+        "ceiling_rps": ceiling,
+        "latency_us": {
+            key: statistics.median(run["latency_us"][key] for run in hellos)
+            for key in ("p50", "p90", "p99")
+        },
+        "unexpected_status": sum(run["unexpected_status"] for run in hellos),
+        "socket_errors": sum(run["socket_errors"] for run in hellos),
+    }
+    for row in [hello_row, *rows]:
+        row["ratio"] = row["rps"] / row["ceiling_rps"]
+        report["rows"].append(row)
+    report["ceiling"] = {
+        "runs": [run["rps"] for run in hellos],
+        "mean": ceiling,
+        "min": min(run["rps"] for run in hellos),
+        "max": max(run["rps"] for run in hellos),
+    }
+    report["rss"] = rss_summary(rss_before, rss_after)
+    report["soak"] = soak
+
+    if args.cold_start_runs:
+        log("cold starts through docker/entrypoint.sh")
+        cold: dict[str, list[dict[str, float]]] = {"migrations applied": [], "empty database": []}
+        for _run in range(args.cold_start_runs):
+            cold["migrations applied"].append(
+                time_cold_start(env, workdir, "applied", args.gunicorn_arg)
+            )
+        empty_url = args.database_url.rstrip("/") + "_cold"
+        empty_env = Env(app, values | {"DATABASE_URL": empty_url})
+        for _run in range(args.cold_start_runs):
+            recreate_database(empty_url)
+            cold["empty database"].append(
+                time_cold_start(empty_env, workdir, "empty", args.gunicorn_arg)
+            )
+        if not args.keep:
+            drop_database(empty_url)
+        for label, runs in cold.items():
+            log(f"  {label}: {[round(run['ready_s'], 2) for run in runs]} s")
+        report["cold_start"] = cold
+
+    report["meta"] = {
+        "started": started.isoformat(timespec="seconds"),
+        "commit": git_description(args.app_dir),
+        "app_dir": str(args.app_dir),
+        "cpus": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "gunicorn_workers": workers,
+        "worker_class": worker_class(args.gunicorn_arg),
+        "gunicorn_args": args.gunicorn_arg,
+        "env": args.env,
+        "threads": args.threads,
+        "connections": args.connections,
+        "duration": args.duration,
+        "loadavg": " ".join(f"{value:.2f}" for value in os.getloadavg()),
+    }
+
+    markdown = render_markdown(report)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ") + (f"-{args.label}" if args.label else "")
+    for name in (stamp, "latest" + (f"-{args.label}" if args.label else "")):
+        (RESULTS_DIR / f"{name}.md").write_text(markdown)
+        (RESULTS_DIR / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print()
+    print_table(report)
+    print()
+    print(markdown)
+    log(f"written to {RESULTS_DIR}/{stamp}.md and .json")
+
+    if args.keep:
+        log(f"kept {workdir} and the database")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+        drop_database(args.database_url)
+    return 0
+
+
+def worker_class(gunicorn_args: list[str]) -> str:
+    for index, arg in enumerate(gunicorn_args):
+        if arg.startswith(("--worker-class=", "-k=")):
+            return arg.split("=", 1)[1]
+        if arg in ("--worker-class", "-k") and index + 1 < len(gunicorn_args):
+            return gunicorn_args[index + 1]
+    return "gunicorn.conf.py's"
+
+
+def rss_summary(before: dict[int, int], after: dict[int, int]) -> dict[str, Any]:
+    before_mean = statistics.mean(before.values()) / 1024 if before else 0.0
+    after_mean = statistics.mean(after.values()) / 1024 if after else 0.0
+    return {
+        "before_kib": before,
+        "after_kib": after,
+        "before_mean_mib": before_mean,
+        "after_mean_mib": after_mean,
+        "growth_pct": (after_mean / before_mean - 1) * 100 if before_mean else 0.0,
+        "recycled": len(set(before) - set(after)),
+    }
+
+
+def count_queries(
+    env: Env, scenarios: list[Scenario], sessions: dict[str, Session], url_for: Any
+) -> dict[str, Any]:
+    specs = []
+    for scenario in scenarios:
+        url = urllib.parse.urlsplit(url_for(scenario))
+        if not scenario.user:
+            specs.append({"name": scenario.name, "method": "GET", "path": url.path, "cookies": {}})
+            continue
+        session = sessions[scenario.user]
+        data = {"csrfmiddlewaretoken": session.csrftoken}
+        if scenario.mode == "add":
+            data["title"] = "Benchmark task"
+        specs.append(
+            {
+                "name": scenario.name,
+                "method": scenario.method,
+                "path": url.path + (f"?{url.query}" if url.query else ""),
+                "cookies": {"sessionid": session.sessionid, "csrftoken": session.csrftoken},
+                "data": data,
+            }
+        )
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.queries"],
+        cwd=env.app,
+        env=env.values,
+        input=json.dumps(specs),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"counting queries failed:\n{result.stderr}")
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_QUERIES "):
+            counted: dict[str, Any] = json.loads(line.removeprefix("BENCH_QUERIES "))
+            return counted
+    raise SystemExit(f"counting queries printed no result:\n{result.stdout}")

@@ -365,6 +365,7 @@ def run_wrk(
     csrf: str = "-",
     encoding: str = "-",
     task_ids: str = "",
+    add_path: str = "",
 ) -> dict[str, Any]:
     command = [
         "wrk",
@@ -383,6 +384,7 @@ def run_wrk(
         csrf,
         encoding,
         task_ids,
+        add_path,
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     for line in result.stdout.splitlines():
@@ -524,9 +526,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         soak = report["soak"]
         lines += [
             "",
-            f"Soak: {soak['seconds']:g} s of tasks-1k at {soak['rps']:,.0f} req/s; worker RSS "
-            f"{soak['before_mean_mib']:.1f} → {soak['after_mean_mib']:.1f} MiB mean "
-            f"({soak['growth_pct']:+.1f} %), {soak['recycled']} workers recycled.",
+            f"Soak: {soak['seconds']:g} s of mixed reads and writes (7 page GETs, 1 add, "
+            f"2 toggles in 10) at {soak['connections']} connections: {soak['requests']:,} "
+            f"requests, {soak['rps']:,.0f} req/s, p99 {ms(soak['latency_us']['p99'])} ms, "
+            f"{soak['unexpected_status']} unexpected statuses, {soak['socket_errors']} socket "
+            f"errors; worker RSS {soak['before_mean_mib']:.1f} → {soak['after_mean_mib']:.1f} MiB "
+            f"mean ({soak['growth_pct']:+.1f} %), {soak['recycled']} workers recycled.",
         ]
     if report.get("cold_start"):
         lines += [
@@ -601,7 +606,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only", help="comma-separated scenario names to run (the hello rows always run)"
     )
-    parser.add_argument("--soak", type=float, default=0, help="seconds of tasks-1k for RSS growth")
+    parser.add_argument(
+        "--soak", type=float, default=0, help="seconds of mixed reads/writes for errors and RSS"
+    )
+    parser.add_argument(
+        "--soak-connections", type=int, default=32, help="connections during the soak (32)"
+    )
     parser.add_argument("--cold-start-runs", type=int, default=3, help="per case (0 to skip)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and database")
     return parser.parse_args(argv)
@@ -715,16 +725,30 @@ def main(argv: list[str] | None = None) -> int:
 
         soak = None
         if args.soak:
-            tasks_1k = next(s for s in SCENARIOS if s.name == "tasks-1k")
+            # Mixed reads and writes (7 page GETs, 1 add, 2 toggles in 10) on the 1,000-task user.
             soak_before = server.worker_rss_kib()
             session = sessions["bench1k"]
             result = run_wrk(
-                url_for(tasks_1k), duration=args.soak, cookie=session.cookie_header, **wrk_options
+                server.base + "/",
+                duration=args.soak,
+                connections=args.soak_connections,
+                threads=args.threads,
+                mode="mixed",
+                cookie=session.cookie_header,
+                csrf=session.csrftoken,
+                task_ids=",".join(map(str, session.task_ids)),
+                add_path=f"/lists/{session.list_id}/tasks/",
             )
             soak_after = server.worker_rss_kib()
-            soak = {"seconds": args.soak, "rps": result["rps"]} | rss_summary(
-                soak_before, soak_after
-            )
+            soak = {
+                "seconds": args.soak,
+                "connections": args.soak_connections,
+                "rps": result["rps"],
+                "requests": result["requests"],
+                "unexpected_status": result["unexpected_status"],
+                "socket_errors": result["socket_errors"],
+                "latency_us": result["latency_us"],
+            } | rss_summary(soak_before, soak_after)
         workers = len(server.worker_pids())
 
     ceiling = statistics.mean(run["rps"] for run in hellos)

@@ -30,8 +30,10 @@ def behind_tls_proxy(settings):
 
 
 def test_deploy_checks_pass_with_https_on():
+    # Not inherited: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE would fail --deploy (async.E001).
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_HTTPS": "true",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "x7#Kq!v2Lm9@Pz4$Rt8&Wn3*Yb6^Hd1%Fg5(Jc0)Se-Ua=Io+Eh;Ty:Rw<Qp>Zm?",

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from tests.support.server import GunicornServer, database_url_for_tests, gunicorn_server
+from tests.support.tcp_proxy import TcpProxy
 from todos.models import Task, TaskList
 
 
@@ -69,3 +72,19 @@ def make_task(db: None) -> Callable[..., Task]:
         return Task.objects.create(list=task_list, title=title, position=position, **fields)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def proxy(django_db_setup: None) -> Iterator[TcpProxy]:
+    """A TCP proxy in front of the test database that a test can cut, hold and restore."""
+    db = connection.settings_dict
+    proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306)))
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="module")
+def proxied_server(proxy: TcpProxy) -> Iterator[GunicornServer]:
+    """gunicorn serving the app against the test database through ``proxy``."""
+    with gunicorn_server(database_url_for_tests(port=proxy.port), workers=2) as server:
+        yield server

@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from tests.support.http import HttpClient, Response, session_cookies
 from tests.support.server import GunicornServer, database_url_for_tests, gunicorn_server
-from tests.support.tcp_proxy import TcpProxy
 from todos.models import Task, TaskList
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -41,20 +40,6 @@ ADDS_PER_CLIENT = 50
 @pytest.fixture(scope="module")
 def server(django_db_setup: None) -> Iterator[GunicornServer]:
     with gunicorn_server(database_url_for_tests(), workers=4) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def proxy(django_db_setup: None) -> Iterator[TcpProxy]:
-    db = connection.settings_dict
-    proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306)))
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture(scope="module")
-def proxied_server(proxy: TcpProxy) -> Iterator[GunicornServer]:
-    with gunicorn_server(database_url_for_tests(port=proxy.port), workers=2) as server:
         yield server
 
 

@@ -11,11 +11,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from tests.support.http import HttpClient, session_cookies
-from tests.support.server import GunicornServer, database_url_for_tests, gunicorn_server
+from tests.support.server import GunicornServer
 from tests.support.tcp_proxy import TcpProxy
 from todos.models import Task
 
@@ -27,20 +26,6 @@ INSERT_TASK = b"INSERT INTO `todos_task`"
 COMMIT = b"\x07\x00\x00\x00\x03COMMIT"
 
 
-@pytest.fixture(scope="module")
-def proxy(django_db_setup: None) -> Iterator[TcpProxy]:
-    db = connection.settings_dict
-    proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306)))
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture(scope="module")
-def server(proxy: TcpProxy) -> Iterator[GunicornServer]:
-    with gunicorn_server(database_url_for_tests(port=proxy.port), workers=2) as server:
-        yield server
-
-
 @pytest.fixture(autouse=True)
 def _database_back_after_each_test(proxy: TcpProxy) -> Iterator[None]:
     yield
@@ -48,8 +33,8 @@ def _database_back_after_each_test(proxy: TcpProxy) -> Iterator[None]:
 
 
 @pytest.fixture
-def browser(server: GunicornServer, owner) -> HttpClient:
-    client = server.client(session_cookies(owner))
+def browser(proxied_server: GunicornServer, owner) -> HttpClient:
+    client = proxied_server.client(session_cookies(owner))
     assert client.get("/").status == 200, "the server works before the cut"
     return client
 

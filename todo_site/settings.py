@@ -150,9 +150,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Hashed, pre-compressed files that whitenoise serves with far-future cache headers.
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Hashed, pre-compressed files that whitenoise serves with far-future cache headers; plain
+    # names from the app's folders when collectstatic has not run (see todos.storage).
+    "staticfiles": {"BACKEND": "todos.storage.StaticFilesStorage"},
 }
+WHITENOISE_USE_FINDERS = True
 
 # Behind a TLS-terminating proxy (DJANGO_HTTPS=true): trust its X-Forwarded-Proto, redirect to
 # HTTPS, send HSTS and mark cookies Secure. Off by default so http://localhost:8000 keeps working.

@@ -23,6 +23,12 @@ class TaskListQuerySet(models.QuerySet["TaskList"]):
     def for_user(self, user: AnyUser) -> TaskListQuerySet:
         return self.filter(owner_id=user.pk)
 
+    def lock(self, task_list: TaskList) -> None:
+        """Lock the list's row until the transaction ends. Writes that touch many of its tasks
+        (toggle-all, clear completed) or their positions (add) take turns on it; single-task
+        writes lock only their task's row, never the list's, so no two writers wait in a cycle."""
+        self.select_for_update().filter(pk=task_list.pk).exists()
+
     def default_for(self, user: AnyUser) -> TaskList:
         """The user's first list; creates the Inbox for a user who has none (made in the admin)."""
         first = self.for_user(user).first()

@@ -194,8 +194,7 @@ def task_create(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
     if not form.is_valid():
         return _tasks_page(request, list_id, create_form=form, status=400)
     with transaction.atomic():
-        # Locking the list row serialises adds to one list, so each gets its own position.
-        TaskList.objects.select_for_update().filter(pk=task_list.pk).exists()
+        TaskList.objects.lock(task_list)  # adds take turns, so each gets its own position
         form.instance.position = Task.objects.in_list(task_list).next_position()
         task = form.save()
     messages.success(request, f"Added “{task.title}”.")
@@ -210,14 +209,14 @@ def task_create(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def task_toggle(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+    task = _get_task(request, task_id)
     with transaction.atomic():
-        # Locked: a concurrent clear-completed cannot delete it between the read and the write.
-        task = get_object_or_404(
-            Task.objects.for_user(request.user).select_related("list").select_for_update(),
-            pk=task_id,
-        )
-        task.set_done(not task.done)
-        task.save(update_fields=["done", "completed_at", "updated_at"])
+        # This row only (see TaskList.objects.lock): a task cleared meanwhile is a 404, not a 500.
+        locked = Task.objects.select_for_update().filter(pk=task.pk).first()
+        if locked is None:
+            raise Http404("No such task.")
+        locked.set_done(not locked.done)
+        locked.save(update_fields=["done", "completed_at", "updated_at"])
     return _redirect_back(request, task.list.get_absolute_url())
 
 
@@ -238,8 +237,9 @@ def task_edit(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         moved = "list" in form.changed_data
         with transaction.atomic():
-            # Locked, then saved: a task deleted meanwhile is a 404, never re-inserted.
-            get_object_or_404(Task.objects.for_user(request.user).select_for_update(), pk=task_id)
+            # This row locked, then saved: a task deleted meanwhile is a 404, never re-inserted.
+            if not Task.objects.select_for_update().filter(pk=task.pk).exists():
+                raise Http404("No such task.")
             task = form.save()
         messages.success(request, f"Saved “{task.title}”.")
         # Back to the page the edit started from, unless the task now lives in another list.
@@ -257,8 +257,10 @@ def toggle_all(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
     """Complete every open task; when none is open, reopen them all (as TodoMVC does)."""
     task_list = _get_list(request, list_id)
     tasks = Task.objects.in_list(task_list)
-    if not tasks.mark_done():
-        tasks.mark_open()
+    with transaction.atomic():
+        TaskList.objects.lock(task_list)
+        if not tasks.mark_done():
+            tasks.mark_open()
     return _redirect_back(request, task_list.get_absolute_url())
 
 
@@ -266,7 +268,9 @@ def toggle_all(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 @require_POST
 def clear_completed(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
     task_list = _get_list(request, list_id)
-    deleted, _per_model = Task.objects.in_list(task_list).completed().delete()
+    with transaction.atomic():
+        TaskList.objects.lock(task_list)
+        deleted, _per_model = Task.objects.in_list(task_list).completed().delete()
     messages.success(request, f"Cleared {deleted} completed task{'s' if deleted != 1 else ''}.")
     return _redirect_back(request, task_list.get_absolute_url())
 

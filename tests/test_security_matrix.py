@@ -165,7 +165,8 @@ def test_object_routes_are_exactly_those_with_a_list_or_task_id():
 @pytest.mark.parametrize("name", [name for name in ROUTES if name.startswith("todos:")])
 def test_the_table_lists_exactly_the_methods_each_view_allows(name, world, client_for, owner):
     allowed = ROUTES[name][1]
-    for method in EVERY_METHOD:
+    # Refused methods first: an allowed POST may delete the object, and then anything is a 404.
+    for method in sorted(EVERY_METHOD, key=lambda method: method in allowed):
         client = client_for(owner)  # fresh each time: a POST may log out or delete
         status = _send(client, method, _url(name, world)).status_code
         if method in allowed:

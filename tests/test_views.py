@@ -399,6 +399,19 @@ def test_actions_refuse_get_with_405(owner_client, inbox, make_task, name):
     assert Task.objects.get().done is False
 
 
+@pytest.mark.parametrize("name", ["todos:toggle", "todos:delete"])
+def test_a_get_on_another_users_task_action_is_a_404_not_a_405(
+    owner_client, other_inbox, make_task, name
+):
+    task = make_task(other_inbox, "Not yours")
+    assert owner_client.get(reverse(name, args=[task.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["todos:toggle-all", "todos:clear-completed", "todos:create"])
+def test_a_get_on_another_users_list_action_is_a_404_not_a_405(owner_client, other_inbox, name):
+    assert owner_client.get(reverse(name, args=[other_inbox.pk])).status_code == 404
+
+
 def test_logout_refuses_get(owner_client):
     assert owner_client.get(reverse("logout")).status_code == 405
 

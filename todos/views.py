@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -39,12 +41,30 @@ class AuthenticatedRequest(HttpRequest):
     user: User
 
 
-def _get_list(request: AuthenticatedRequest, list_id: int) -> TaskList:
-    return get_object_or_404(TaskList.objects.for_user(request.user), pk=list_id)
+def _owned_task(
+    view: Callable[[AuthenticatedRequest, Task], HttpResponse],
+) -> Callable[[AuthenticatedRequest, int], HttpResponse]:
+    """Resolve task_id to the user's own task before anything else runs, the method check
+    included: anyone else's task is a 404 whatever the method, never a telling 405."""
+
+    @wraps(view)
+    def wrapper(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
+        tasks = Task.objects.for_user(request.user).select_related("list")
+        return view(request, get_object_or_404(tasks, pk=task_id))
+
+    return wrapper
 
 
-def _get_task(request: AuthenticatedRequest, task_id: int) -> Task:
-    return get_object_or_404(Task.objects.for_user(request.user).select_related("list"), pk=task_id)
+def _owned_list(
+    view: Callable[[AuthenticatedRequest, TaskList], HttpResponse],
+) -> Callable[[AuthenticatedRequest, int], HttpResponse]:
+    """As _owned_task, for list_id."""
+
+    @wraps(view)
+    def wrapper(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+        return view(request, get_object_or_404(TaskList.objects.for_user(request.user), pk=list_id))
+
+    return wrapper
 
 
 def _wants_fragment(request: HttpRequest) -> bool:
@@ -187,12 +207,12 @@ def list_detail(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 
 
 @login_required
+@_owned_list
 @require_POST
-def task_create(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
-    task_list = _get_list(request, list_id)
+def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     form = TaskCreateForm(request.POST, instance=Task(list=task_list))
     if not form.is_valid():
-        return _tasks_page(request, list_id, create_form=form, status=400)
+        return _tasks_page(request, task_list.pk, create_form=form, status=400)
     with transaction.atomic():
         TaskList.objects.lock(task_list)  # adds take turns, so each gets its own position
         form.instance.position = Task.objects.in_list(task_list).next_position()
@@ -207,9 +227,9 @@ def task_create(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 
 
 @login_required
+@_owned_task
 @require_POST
-def task_toggle(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
-    task = _get_task(request, task_id)
+def task_toggle(request: AuthenticatedRequest, task: Task) -> HttpResponse:
     with transaction.atomic():
         # This row only (see TaskList.objects.lock): a task cleared meanwhile is a 404, not a 500.
         locked = Task.objects.select_for_update().filter(pk=task.pk).first()
@@ -221,18 +241,18 @@ def task_toggle(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
 
 
 @login_required
+@_owned_task
 @require_POST
-def task_delete(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
-    task = _get_task(request, task_id)
+def task_delete(request: AuthenticatedRequest, task: Task) -> HttpResponse:
     task.delete()
     messages.success(request, f"Deleted “{task.title}”.")
     return _redirect_back(request, task.list.get_absolute_url())
 
 
 @login_required
+@_owned_task
 @require_http_methods(["GET", "POST"])
-def task_edit(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
-    task = _get_task(request, task_id)
+def task_edit(request: AuthenticatedRequest, task: Task) -> HttpResponse:
     form = TaskEditForm(request.POST or None, instance=task)
     if request.method == "POST" and form.is_valid():
         moved = "list" in form.changed_data
@@ -252,10 +272,10 @@ def task_edit(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
 
 
 @login_required
+@_owned_list
 @require_POST
-def toggle_all(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+def toggle_all(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     """Complete every open task; when none is open, reopen them all (as TodoMVC does)."""
-    task_list = _get_list(request, list_id)
     tasks = Task.objects.in_list(task_list)
     with transaction.atomic():
         TaskList.objects.lock(task_list)
@@ -265,9 +285,9 @@ def toggle_all(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 
 
 @login_required
+@_owned_list
 @require_POST
-def clear_completed(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
-    task_list = _get_list(request, list_id)
+def clear_completed(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     with transaction.atomic():
         TaskList.objects.lock(task_list)
         deleted, _per_model = Task.objects.in_list(task_list).completed().delete()
@@ -289,9 +309,9 @@ def list_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
+@_owned_list
 @require_http_methods(["GET", "POST"])
-def list_edit(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
-    task_list = _get_list(request, list_id)
+def list_edit(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     form = TaskListForm(request.POST or None, instance=task_list, owner_id=request.user.pk)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -304,9 +324,9 @@ def list_edit(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 
 
 @login_required
+@_owned_list
 @require_POST
-def list_delete(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
-    task_list = _get_list(request, list_id)
+def list_delete(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     if TaskList.objects.for_user(request.user).count() <= 1:
         messages.error(request, "You need at least one list, so the last one stays.")
         return redirect(task_list)

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -28,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.support.server import free_port
 
 pytestmark = pytest.mark.compose
 
@@ -46,12 +47,6 @@ def _skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: the compose tests must run)")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _clean_copy(destination: Path) -> None:
@@ -142,7 +137,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory.mkdir()
     _clean_copy(directory)
     assert not (directory / ".env").exists()
-    port = _free_port()
+    port = free_port()
     env["WEB_PORT"] = str(port)
     s = Stack(directory=directory, port=port, env=env)
 

@@ -25,6 +25,8 @@ from pathlib import Path
 import MySQLdb
 import pytest
 
+from tests.support.server import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 ENTRYPOINT = REPO / "docker" / "entrypoint.sh"
 DB_HOST = os.environ.get("TEST_MYSQL_HOST", "127.0.0.1")
@@ -32,12 +34,6 @@ DB_PORT = int(os.environ.get("TEST_MYSQL_PORT", "3306"))
 DB_USER = os.environ.get("TEST_MYSQL_USER", "root")
 DB_PASSWORD = os.environ.get("TEST_MYSQL_PASSWORD", "")
 ERROR_LINE = re.compile(r"Traceback|\bERROR\b|\bCRITICAL\b|Error:|CommandError")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _admin_connection() -> MySQLdb.Connection:
@@ -114,7 +110,7 @@ def start_entrypoint(tmp_path: Path) -> Iterator[StartEntrypoint]:
     started: list[Entrypoint] = []
 
     def start(database_url: str, **extra_env: str) -> Entrypoint:
-        port = _free_port()
+        port = free_port()
         env = {
             k: v
             for k, v in os.environ.items()
@@ -204,7 +200,7 @@ class LateForwarder:
 def test_it_waits_for_a_database_that_appears_late_then_serves(
     database: str, start_entrypoint: StartEntrypoint
 ) -> None:
-    port = _free_port()
+    port = free_port()
     with LateForwarder(port, delay=3):
         entry = start_entrypoint(_url(database, port), DB_WAIT_TIMEOUT="60")
         took = entry.wait_ready()
@@ -221,7 +217,7 @@ def test_it_waits_for_a_database_that_appears_late_then_serves(
 def test_it_gives_up_with_a_clear_message_when_the_database_never_appears(
     start_entrypoint: StartEntrypoint,
 ) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     entry = start_entrypoint(_url("todo_never", port), DB_WAIT_TIMEOUT="3")
     returncode = entry.process.wait(timeout=60)
     took = time.monotonic() - entry.started

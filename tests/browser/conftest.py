@@ -22,7 +22,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,9 +32,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
+
+from tests.support.server import database_url_for_tests, free_port
 
 from .helpers import Credentials, SameDocument, new_credentials, sign_up
 
@@ -113,19 +113,6 @@ def _unavailable(reason: str) -> None:
 # --------------------------------------------------------------------------------------------
 # The app under gunicorn
 # --------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _database_url(settings_dict: dict[str, Any]) -> str:
-    user = quote(settings_dict.get("USER") or "root", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}" if password else user
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 3306
-    return f"mysql://{credentials}@{host}:{port}/{settings_dict['NAME']}"
 
 
 def _django(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -138,23 +125,6 @@ def _django(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         timeout=120,
         check=False,
     )
-
-
-def _effective_static_root(env: dict[str, str]) -> str:
-    code = (
-        "import django; django.setup(); from django.conf import settings; "
-        "print(settings.STATIC_ROOT)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
 
 
 try:  # resolved in the parent: the pre-exec hook below must not import or allocate much
@@ -200,17 +170,12 @@ def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> N
 
 
 @pytest.fixture(scope="session")
-def app_url(
-    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def app_url(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the app served by gunicorn against the pytest-django test database."""
-    from django.db import connections
-
     workdir = tmp_path_factory.mktemp("live-server")
     static_root = workdir / "static"
-    port = _free_port()
-    with django_db_blocker.unblock():
-        database_url = _database_url(connections["default"].settings_dict)
+    port = free_port()
+    database_url = database_url_for_tests()
 
     env = {
         **os.environ,
@@ -226,11 +191,8 @@ def app_url(
     for name in ("DATABASE_URL_FILE", "DJANGO_SECRET_KEY_FILE", "DJANGO_DEBUG_FILE"):
         env.pop(name, None)
 
-    # With DEBUG off, whitenoise's manifest storage needs collected files and their manifest.
-    # If settings honour DJANGO_STATIC_ROOT they go to a temp dir, otherwise to the configured one.
-    effective_root = _effective_static_root(env)
-    clear = ["--clear"] if Path(effective_root) == static_root else []  # never wipe a shared dir
-    collected = _django(env, "collectstatic", "--noinput", *clear, "-v", "0")
+    # Hashed, compressed files as in the image, collected into this run's own DJANGO_STATIC_ROOT.
+    collected = _django(env, "collectstatic", "--noinput", "-v", "0")
     if collected.returncode != 0:
         pytest.fail(f"collectstatic failed:\n{collected.stdout}\n{collected.stderr}", pytrace=False)
 
@@ -265,7 +227,7 @@ def app_url(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, proc, log)
-        sys.stderr.write(f"\n[browser] gunicorn on {url} (STATIC_ROOT={effective_root})\n")
+        sys.stderr.write(f"\n[browser] gunicorn on {url} (STATIC_ROOT={static_root})\n")
         yield url
     finally:
         if proc.poll() is None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -66,8 +67,8 @@ def collected_static_root() -> Path:
 def database_url_for_tests(*, port: int | None = None) -> str:
     """DATABASE_URL for the test database pytest-django created, optionally via another port."""
     db = connection.settings_dict
-    user = db["USER"] or "root"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    user = quote(db["USER"] or "root", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
     host = db["HOST"] or "127.0.0.1"
     return f"mysql://{user}{password}@{host}:{port or db['PORT'] or 3306}/{db['NAME']}"
 

@@ -12,6 +12,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from todo_site.database import CHARSET, COLLATION
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
@@ -100,14 +102,14 @@ DATABASES["default"].update(
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # utf8mb4: all of Unicode, 4-byte emoji included (MySQL's "utf8" stops at 3 bytes).
-            "charset": "utf8mb4",
+            "charset": CHARSET,
             # Strict mode: reject over-long or invalid values instead of silently truncating them.
             "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
             # READ COMMITTED: Django's advice for MySQL; no stale reads, fewer gap-lock deadlocks.
             "isolation_level": "read committed",
         },
-        "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+        "TEST": {"CHARSET": CHARSET, "COLLATION": COLLATION},
     }
 )
 

@@ -42,11 +42,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "accounts",
     "todos",
 ]
 
 MIDDLEWARE = [
-    "todos.middleware.health_probes",
+    "todo_site.middleware.health_probes",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses pages; Django masks CSRF tokens and pads the gzip header against BREACH.
@@ -153,8 +154,8 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, pre-compressed files that whitenoise serves with far-future cache headers; plain
-    # names from the app's folders when collectstatic has not run (see todos.storage).
-    "staticfiles": {"BACKEND": "todos.storage.StaticFilesStorage"},
+    # names from the app's folders when collectstatic has not run (see todo_site.storage).
+    "staticfiles": {"BACKEND": "todo_site.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 
@@ -177,8 +178,8 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "todos.security.client_ip"
-AXES_USERNAME_CALLABLE = "todos.security.axes_username"
+AXES_CLIENT_IP_CALLABLE = "todo_site.security.client_ip"
+AXES_USERNAME_CALLABLE = "todo_site.security.axes_username"
 # No start-up banner on stdout: it would land in front of `manage.py export_tasks` output.
 AXES_VERBOSE = False
 

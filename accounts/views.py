@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from .models import TaskList
+from todos.models import TaskList
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.support.server import GunicornServer, database_url_for_tests, gunicorn_server
 from tests.support.tcp_proxy import TcpProxy
+from todos import services
 from todos.models import Task, TaskList
 
 
@@ -27,25 +28,25 @@ def _test_settings(settings: Any) -> None:
 @pytest.fixture
 def owner(db: None) -> User:
     user = User.objects.create_user("olivia", password="owner-password-123")
-    TaskList.objects.default_for(user)
+    services.create_inbox(owner=user)
     return user
 
 
 @pytest.fixture
 def other_user(db: None) -> User:
     user = User.objects.create_user("mallory", password="other-password-123")
-    TaskList.objects.default_for(user)
+    services.create_inbox(owner=user)
     return user
 
 
 @pytest.fixture
 def inbox(owner: User) -> TaskList:
-    return TaskList.objects.default_for(owner)
+    return services.create_inbox(owner=owner)
 
 
 @pytest.fixture
 def other_inbox(other_user: User) -> TaskList:
-    return TaskList.objects.default_for(other_user)
+    return services.create_inbox(owner=other_user)
 
 
 @pytest.fixture

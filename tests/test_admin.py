@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from todos.models import Task
+from todos.models import Task, TaskList
 
 
 @pytest.fixture
@@ -49,3 +49,18 @@ def test_non_staff_users_cannot_reach_the_admin(owner_client):
     response = owner_client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_user_added_in_the_admin_starts_with_an_inbox(admin_client, django_user_model):
+    response = admin_client.post(
+        reverse("admin:auth_user_add"),
+        {
+            "username": "newbie",
+            "password1": "a-long-enough-password",
+            "password2": "a-long-enough-password",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    user = django_user_model.objects.get(username="newbie")
+    assert [task_list.name for task_list in TaskList.objects.for_user(user)] == ["Inbox"]

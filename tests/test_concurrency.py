@@ -199,7 +199,7 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
 
 @pytest.mark.parametrize(
     ("action", "statement"),
-    [("toggle", b"UPDATE `todos_task` SET `done`"), ("edit", b"UPDATE `todos_task` SET `list_id`")],
+    [("toggle", b"UPDATE `todos_task` SET `done`"), ("edit", b"UPDATE `todos_task` SET `title`")],
 )
 def test_a_task_deleted_between_a_views_read_and_write_stays_deleted_and_no_500(
     proxied_server, proxy, owner, inbox, make_task, action, statement

@@ -330,11 +330,15 @@ def test_the_last_list_cannot_be_deleted(owner_client, owner, inbox):
     assert TaskList.objects.for_user(owner).count() == 1
 
 
-def test_a_user_made_in_the_admin_gets_an_inbox_on_first_visit(client_for, django_user_model):
+def test_a_user_without_lists_is_offered_a_new_list_and_the_get_writes_nothing(
+    client_for, django_user_model
+):
     user = django_user_model.objects.create_user("newbie", password="x")
     response = client_for(user).get(INDEX)
     assert response.status_code == 200
-    assert [tl.name for tl in TaskList.objects.for_user(user)] == ["Inbox"]
+    assert "No lists yet" in response.content.decode()
+    assert 'id="new-list-name"' in response.content.decode()
+    assert not TaskList.objects.for_user(user).exists()
 
 
 # Access control, methods, CSRF -----------------------------------------------------------------

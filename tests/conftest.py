@@ -25,18 +25,21 @@ def _test_settings(settings: Any) -> None:
     }
 
 
-@pytest.fixture
-def owner(db: None) -> User:
-    user = User.objects.create_user("olivia", password="owner-password-123")
+def create_user(username: str, password: str) -> User:
+    """A user with the Inbox every account starts with."""
+    user = User.objects.create_user(username, password=password)
     services.create_inbox(owner=user)
     return user
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    return create_user("olivia", "owner-password-123")
 
 
 @pytest.fixture
 def other_user(db: None) -> User:
-    user = User.objects.create_user("mallory", password="other-password-123")
-    services.create_inbox(owner=user)
-    return user
+    return create_user("mallory", "other-password-123")
 
 
 @pytest.fixture

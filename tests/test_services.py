@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from tests.conftest import create_user
 from todos import services, transfer
 from todos.models import Task, TaskList
 
@@ -44,9 +45,7 @@ def race(*calls: Callable[[], Any]) -> list[Any]:
 
 @pytest.fixture
 def racer(transactional_db: None) -> User:
-    user = User.objects.create_user("racer", password="racer-password-123")
-    services.create_inbox(owner=user)
-    return user
+    return create_user("racer", "racer-password-123")
 
 
 def test_an_import_racing_adds_gives_every_task_its_own_position(racer):

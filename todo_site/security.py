@@ -1,5 +1,14 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from accounts.models import AddressHit
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -16,3 +25,69 @@ def client_ip(request: HttpRequest) -> str:
 def axes_username(request: HttpRequest, credentials: dict[str, object] | None = None) -> str:
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     return str(username)[:150]
+
+
+@dataclass(frozen=True)
+class AddressLimit:
+    """At most ``settings.<limit_setting>`` counted requests per client address per ``window``.
+
+    Counting is insert-then-count: a request's own hit is stored before it counts the window, so
+    racing requests (other workers, other replicas) all see each other and the limit is never
+    exceeded; a refused request takes its hit back, so waiting out the window always works.
+    """
+
+    scope: AddressHit.Scope
+    limit_setting: str
+    window_setting: str
+    message: str
+    counts_successes: bool  # false: a successful login takes its hit back (only failures count)
+
+    @property
+    def limit(self) -> int:
+        return int(getattr(settings, self.limit_setting))
+
+    @property
+    def window(self) -> dt.timedelta:
+        window: dt.timedelta = getattr(settings, self.window_setting)
+        return window
+
+    def take(self, address: str) -> AddressHit | None:
+        """Count one request from ``address``; None (nothing counted) when it is over the limit."""
+        now = timezone.now()
+        start = now - self.window
+        hits = AddressHit.objects.filter(scope=self.scope)
+        hits.before(start).delete()
+        hit = hits.create(scope=self.scope, address=address, created=now)
+        if hits.filter(address=address).since(start).count() > self.limit:
+            hit.delete()
+            return None
+        return hit
+
+
+LOGIN_FAILURES = AddressLimit(
+    scope=AddressHit.Scope.LOGIN_FAILURE,
+    limit_setting="LOGIN_ADDRESS_FAILURE_LIMIT",
+    window_setting="LOGIN_ADDRESS_WINDOW",
+    message="Too many failed logins from your address.",
+    counts_successes=False,
+)
+SIGNUPS = AddressLimit(
+    scope=AddressHit.Scope.SIGNUP,
+    limit_setting="SIGNUP_ADDRESS_LIMIT",
+    window_setting="SIGNUP_ADDRESS_WINDOW",
+    message="Too many sign-ups from your address.",
+    counts_successes=True,
+)
+# URL name -> its limit. The site's and the admin's login share one count.
+LIMITED_VIEWS = {"login": LOGIN_FAILURES, "admin:login": LOGIN_FAILURES, "signup": SIGNUPS}
+
+
+def limit_for(request: HttpRequest) -> AddressLimit | None:
+    """The limit that applies to this request: POSTs to the views in LIMITED_VIEWS."""
+    if request.method != "POST":
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    return LIMITED_VIEWS.get(match.view_name)

@@ -22,7 +22,13 @@ from .uploads import FileUploadRefused
 def error_page(status: int, *, message: str = "") -> HttpResponse:
     """The page for ``status`` (templates/<status>.html), with an optional extra sentence."""
     html = loader.render_to_string(f"{status}.html", {"message": message})
-    return HttpResponse(html, status=status)
+    response = HttpResponse(html, status=status)
+    # SecurityMiddleware adds these on the way out, but an error it raises itself (a foreign Host
+    # while redirecting to HTTPS) never passes back through it. CSP and X-Frame-Options come from
+    # middleware outside it.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -28,10 +28,10 @@ def http_methods(get_response: Middleware) -> Middleware:
             if not response.streaming:
                 response.content = b""
         if isinstance(response, HttpResponseNotAllowed):
-            allowed = response["Allow"]
-            if head or "GET" in allowed.split(", "):
-                allowed += ", HEAD"
-            return errors.method_not_allowed(allowed)
+            methods = response["Allow"].split(", ")
+            if "GET" in methods and "HEAD" not in methods:
+                methods.append("HEAD")
+            return errors.method_not_allowed(", ".join(methods))
         return response
 
     return middleware

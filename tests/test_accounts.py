@@ -1,11 +1,11 @@
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -116,7 +116,7 @@ def test_logged_in_users_visiting_signup_go_to_their_tasks(owner_client):
 PASSWORD = "a-long-passphrase-42"
 
 
-def _signup(client: Client, username: str) -> HttpResponse:
+def _signup(client: Client, username: str) -> Any:
     return client.post(SIGNUP, {"username": username, "password1": PASSWORD, "password2": PASSWORD})
 
 
@@ -157,7 +157,7 @@ def test_password_reset_is_off_until_the_app_sends_mail(client, db):
 # Per-address limits -----------------------------------------------------------------------------
 
 
-def _fail_login(client: Client, url: str, username: str) -> HttpResponse:
+def _fail_login(client: Client, url: str, username: str) -> Any:
     return client.post(url, {"username": username, "password": "wrong"})
 
 
@@ -210,7 +210,7 @@ ROUNDS = 5
 RACERS = 4
 
 
-def _at_once(calls: list[Callable[[], Response]]) -> list[Response]:
+def _at_once(calls: Sequence[Callable[[], Response]]) -> list[Response]:
     barrier = threading.Barrier(len(calls))
 
     def run(call: Callable[[], Response]) -> Response:

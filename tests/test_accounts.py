@@ -204,6 +204,18 @@ def test_sign_up_is_limited_per_address(settings, db):
     assert _signup(Client(REMOTE_ADDR="10.1.2.3"), "one-more").status_code == 302
 
 
+def test_an_admin_lifts_an_address_limit_by_deleting_its_hits(admin_client, settings):
+    settings.SIGNUP_ADDRESS_LIMIT = 1
+    assert _signup(Client(), "first").status_code == 302
+    assert _signup(Client(), "second").status_code == 429
+    changelist = reverse("admin:accounts_addresshit_changelist")
+    assert "127.0.0.1" in admin_client.get(changelist).content.decode()
+    hits = [str(pk) for pk in AddressHit.objects.values_list("pk", flat=True)]
+    data = {"action": "delete_selected", "_selected_action": hits, "post": "yes"}
+    assert admin_client.post(changelist, data).status_code == 302
+    assert _signup(Client(), "second").status_code == 302
+
+
 # Against gunicorn: real concurrency, counts shared across workers ---------------------------------
 
 ROUNDS = 5

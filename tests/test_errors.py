@@ -148,6 +148,14 @@ def test_the_cap_is_a_setting(db, settings):
     assert Client().post(LOGIN, {"username": "x" * 100}).status_code == 413
 
 
+@pytest.mark.parametrize("length", ["-5", "abc", "1e3", " 12", "\u00b2", "\u0661\u0662"])
+def test_a_content_length_that_is_not_a_number_is_a_400(db, length):
+    response = Client().generic(
+        "POST", LOGIN, b"username=x", content_type=FORM, CONTENT_LENGTH=length
+    )
+    _assert_own_page(response, 400)
+
+
 def test_a_chunked_body_of_unknown_length_is_a_411(db):
     response = Client().generic("POST", LOGIN, b"", HTTP_TRANSFER_ENCODING="chunked")
     _assert_own_page(response, 411)

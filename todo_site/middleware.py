@@ -74,7 +74,7 @@ def _body_refusal(request: HttpRequest) -> HttpResponse | None:
         if request.META.get("HTTP_TRANSFER_ENCODING"):
             return errors.error_page(411)
         return None
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):
         return errors.error_page(400)
     if int(length) > settings.MAX_REQUEST_BODY:
         return errors.error_page(413)

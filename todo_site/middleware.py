@@ -14,8 +14,8 @@ def http_methods(get_response: Middleware) -> Middleware:
     """HEAD answers exactly as GET would, without the body; a 405 gets our own page.
 
     Django's ``require_GET`` refuses HEAD, which breaks probes and link checkers that use it. GET
-    views are safe by contract, so running one for a HEAD changes nothing; the server sends the
-    headers (Content-Length included) and drops the body.
+    views are safe by contract, so running one for a HEAD changes nothing; the answer keeps the
+    GET's headers (Content-Length included) and loses its body.
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:

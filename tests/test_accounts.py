@@ -204,6 +204,25 @@ def test_sign_up_is_limited_per_address(settings, db):
     assert _signup(Client(REMOTE_ADDR="10.1.2.3"), "one-more").status_code == 302
 
 
+@pytest.mark.parametrize(
+    ("forwarded", "counted_as"),
+    [("10.0.0.9, " + "f" * 300, "127.0.0.1"), ("2001:DB8:0:0::1", "2001:db8::1")],
+)
+def test_behind_the_proxy_the_counted_address_is_a_canonical_ip(
+    settings, db, forwarded, counted_as
+):
+    settings.HTTPS = True
+    response = Client().post(
+        LOGIN,
+        {"username": "olivia", "password": "wrong"},
+        secure=True,
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 200
+    assert AddressHit.objects.get().address == counted_as
+
+
 def test_an_admin_lifts_an_address_limit_by_deleting_its_hits(admin_client, settings):
     settings.SIGNUP_ADDRESS_LIMIT = 1
     assert _signup(Client(), "first").status_code == 302

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,11 +16,16 @@ from accounts.models import AddressHit
 def client_ip(request: HttpRequest) -> str:
     """The client's address: behind our TLS proxy (DJANGO_HTTPS) the right-most X-Forwarded-For
     entry, which that proxy appended; otherwise the socket's peer, since a client can forge the
-    header when nothing in front of us overwrites it."""
+    header when nothing in front of us overwrites it.
+
+    The entry is parsed and written back canonically (one address, one spelling, whatever the
+    client sent); an entry that is no address falls back to the peer, the proxy itself.
+    """
     if settings.HTTPS:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if hops := [hop.strip() for hop in forwarded.split(",") if hop.strip()]:
-            return hops[-1]
+            with contextlib.suppress(ValueError):
+                return str(ipaddress.ip_address(hops[-1].partition("%")[0]))
     return str(request.META.get("REMOTE_ADDR", ""))
 
 

@@ -173,7 +173,7 @@ def test_one_address_spraying_passwords_over_many_accounts_is_stopped(settings, 
     assert refused.status_code == 429
     assert "Too many failed logins from your address." in refused.content.decode()
     assert "Content-Security-Policy" in refused
-    assert int(refused["Retry-After"]) == settings.LOGIN_ADDRESS_WINDOW.total_seconds()
+    assert int(refused["Retry-After"]) == settings.LOGIN_ADDRESS_FAILURE_WINDOW.total_seconds()
     assert _fail_login(client, ADMIN_LOGIN, "someone").status_code == 429
     # Other addresses are not affected.
     assert _fail_login(Client(REMOTE_ADDR="10.1.2.3"), LOGIN, "user0").status_code == 200
@@ -189,7 +189,7 @@ def test_successful_logins_do_not_count_and_the_window_passes(settings, owner):
     assert _fail_login(client, LOGIN, "b").status_code == 200
     assert client.post(LOGIN, right).status_code == 429
     assert AddressHit.objects.count() == 2  # refused requests take their hit back
-    AddressHit.objects.update(created=timezone.now() - settings.LOGIN_ADDRESS_WINDOW)
+    AddressHit.objects.update(created=timezone.now() - settings.LOGIN_ADDRESS_FAILURE_WINDOW)
     assert client.post(LOGIN, right).status_code == 302
 
 

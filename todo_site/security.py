@@ -36,7 +36,8 @@ def axes_username(request: HttpRequest, credentials: dict[str, object] | None = 
 
 @dataclass(frozen=True)
 class AddressLimit:
-    """At most ``settings.<limit_setting>`` counted requests per client address per ``window``.
+    """At most ``settings.<settings_prefix>_LIMIT`` counted requests per client address per
+    ``settings.<settings_prefix>_WINDOW``.
 
     Counting is insert-then-count: a request's own hit is stored before it counts the window, so
     racing requests (other workers, other replicas) all see each other and the limit is never
@@ -44,18 +45,17 @@ class AddressLimit:
     """
 
     scope: AddressHit.Scope
-    limit_setting: str
-    window_setting: str
+    settings_prefix: str
     message: str
     counts_successes: bool  # false: a successful login takes its hit back (only failures count)
 
     @property
     def limit(self) -> int:
-        return int(getattr(settings, self.limit_setting))
+        return int(getattr(settings, f"{self.settings_prefix}_LIMIT"))
 
     @property
     def window(self) -> dt.timedelta:
-        window: dt.timedelta = getattr(settings, self.window_setting)
+        window: dt.timedelta = getattr(settings, f"{self.settings_prefix}_WINDOW")
         return window
 
     def take(self, address: str) -> AddressHit | None:
@@ -72,18 +72,16 @@ class AddressLimit:
 
 
 LOGIN_FAILURES = AddressLimit(
-    scope=AddressHit.Scope.LOGIN_FAILURE,
-    limit_setting="LOGIN_ADDRESS_FAILURE_LIMIT",
-    window_setting="LOGIN_ADDRESS_WINDOW",
-    message="Too many failed logins from your address.",
+    AddressHit.Scope.LOGIN_FAILURE,
+    "LOGIN_ADDRESS_FAILURE",
+    "Too many failed logins from your address.",
     counts_successes=False,
 )
 SIGNUPS = AddressLimit(
-    scope=AddressHit.Scope.SIGNUP,
-    limit_setting="SIGNUP_ADDRESS_LIMIT",
-    window_setting="SIGNUP_ADDRESS_WINDOW",
-    message="Too many sign-ups from your address.",
-    counts_successes=True,
+    AddressHit.Scope.SIGNUP,
+    "SIGNUP_ADDRESS",
+    "Too many sign-ups from your address.",
+    counts_successes=True,  # every attempt counts: "this username exists" is the answer
 )
 # URL name -> its limit. The site's and the admin's login share one count.
 LIMITED_VIEWS = {"login": LOGIN_FAILURES, "admin:login": LOGIN_FAILURES, "signup": SIGNUPS}

@@ -204,7 +204,7 @@ AXES_VERBOSE = False
 # replica shares them. axes has a single failure limit for all its parameter sets, so the higher
 # per-address threshold lives beside it: failed logins (site and admin together) per address...
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
-LOGIN_ADDRESS_WINDOW = AXES_COOLOFF_TIME
+LOGIN_ADDRESS_FAILURE_WINDOW = AXES_COOLOFF_TIME
 # ...and sign-up attempts per address, so that "this username exists" is no unlimited oracle.
 SIGNUP_ADDRESS_LIMIT = env.int("DJANGO_SIGNUP_ADDRESS_LIMIT", default=10)
 SIGNUP_ADDRESS_WINDOW = dt.timedelta(hours=1)

@@ -108,3 +108,25 @@ def test_allowed_hosts_from_the_environment():
         DJANGO_SECRET_KEY="s", DJANGO_ALLOWED_HOSTS="todo.example.com,.example.org"
     )
     assert values["hosts"] == ["todo.example.com", ".example.org"]
+
+
+def test_deploy_checks_pass_with_https_on():
+    # Not inherited: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE would fail --deploy (async.E001).
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {
+        **inherited,
+        "DJANGO_HTTPS": "true",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "x7#Kq!v2Lm9@Pz4$Rt8&Wn3*Yb6^Hd1%Fg5(Jc0)Se-Ua=Io+Eh;Ty:Rw<Qp>Zm?",
+        "DJANGO_ALLOWED_HOSTS": "todo.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout

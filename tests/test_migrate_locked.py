@@ -6,13 +6,9 @@ these tests pin the lock behaviour itself, holding the lock from a second connec
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from io import StringIO
-from pathlib import Path
 
 import MySQLdb
 import pytest
@@ -20,10 +16,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from tests.support.live import clean_env, manage
 from todos.management.commands import migrate_locked
 from todos.management.commands.migrate_locked import lock_name_for
-
-REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,14 +108,7 @@ def test_it_rejects_a_negative_timeout() -> None:
 
 @pytest.mark.django_db(transaction=False)
 def test_help_explains_the_lock_and_the_timeout() -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate_locked", "--help"],
-        cwd=REPO,
-        env={**os.environ, "DJANGO_SECRET_KEY": "help-only"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = manage("migrate_locked", "--help", env=clean_env(DJANGO_SECRET_KEY="help-only"))
+    assert result.returncode == 0, result.stderr
     assert "GET_LOCK" in result.stdout
     assert "--timeout" in result.stdout

@@ -39,6 +39,8 @@ PROJECT = "todo"
 NETWORK = "todo-network"
 VOLUMES = ("todo_db-data", "todo_secrets")
 IMAGE = "todo-web"
+
+
 def _clean_copy(destination: Path) -> None:
     """The files a clone would have: tracked + untracked-but-not-ignored, minus .env and venvs."""
     listing = subprocess.run(

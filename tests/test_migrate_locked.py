@@ -55,13 +55,18 @@ def test_the_lock_is_named_after_the_database() -> None:
     assert len(lock_name_for()) <= 64
 
 
-def test_it_migrates_and_releases_the_lock() -> None:
+def _migrate_locked(*args: str) -> str:
+    """Run the command; its output. The lock is free again afterwards."""
     out = StringIO()
-    call_command("migrate_locked", "--noinput", stdout=out)
-
-    assert f"Acquired migration lock '{lock_name_for()}'." in out.getvalue()
-    assert "No migrations to apply." in out.getvalue()
+    call_command("migrate_locked", "--noinput", *args, stdout=out)
     assert _is_free(lock_name_for())
+    return out.getvalue()
+
+
+def test_it_migrates_and_releases_the_lock() -> None:
+    output = _migrate_locked()
+    assert f"Acquired migration lock '{lock_name_for()}'." in output
+    assert "No migrations to apply." in output
 
 
 def test_it_waits_for_another_replica_then_finds_nothing_to_apply(
@@ -70,15 +75,12 @@ def test_it_waits_for_another_replica_then_finds_nothing_to_apply(
     _get_lock(other_session, lock_name_for())
     releaser = threading.Timer(1.0, _release_lock, [other_session, lock_name_for()])
     releaser.start()
-    out = StringIO()
     try:
-        call_command("migrate_locked", "--noinput", "--timeout", "20", stdout=out)
+        output = _migrate_locked("--timeout", "20")
     finally:
         releaser.join()
-
-    assert "Another process holds migration lock" in out.getvalue()
-    assert "No migrations to apply." in out.getvalue()
-    assert _is_free(lock_name_for())
+    assert "Another process holds migration lock" in output
+    assert "No migrations to apply." in output
 
 
 def test_it_times_out_while_another_replica_holds_the_lock(

@@ -17,11 +17,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.support.db import explain, row_changes, stored_rows, unchanged
+from tests.support.db import bulk_tasks, explain, row_changes, stored_rows, unchanged
 from tests.support.hostile import (
     PROFILE,
     check_response,
@@ -49,20 +48,7 @@ def add_url(task_list):
 def _fill(task_list: TaskList, count: int) -> None:
     """Exactly `count` tasks in the list, every third one done."""
     Task.objects.in_list(task_list).delete()
-    now = timezone.now()
-    Task.objects.bulk_create(
-        (
-            Task(
-                list=task_list,
-                title=f"Task {n}",
-                position=n,
-                done=n % 3 == 0,
-                completed_at=now if n % 3 == 0 else None,
-            )
-            for n in range(count)
-        ),
-        batch_size=2000,
-    )
+    bulk_tasks(task_list, count, done_every=3)
 
 
 def _executed(run: Any) -> str:

@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.support.db import db_url
+from tests.support.db import bulk_tasks, db_url
 from tests.support.http import HttpClient, Response, session_cookies
 from tests.support.live import AppProcess, app_serving
 from todos.models import Task, TaskList
@@ -121,19 +121,11 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
     server, owner, inbox
 ):
     rng = random.Random(6)
-    now = timezone.now()
-    tasks = Task.objects.bulk_create(
-        Task(
-            list=inbox,
-            title=f"Task {number}",
-            position=number,
-            done=number % 2 == 0,
-            completed_at=now if number % 2 == 0 else None,
-        )
-        for number in range(300)
-    )
+    tasks = bulk_tasks(inbox, 300, done_every=2)
     other = TaskList.objects.create(owner=owner, name="Untouched")
-    bystander = Task.objects.create(list=other, title="Bystander", done=True, completed_at=now)
+    bystander = Task.objects.create(
+        list=other, title="Bystander", done=True, completed_at=timezone.now()
+    )
     ids = [task.pk for task in tasks]
     initial = len(ids)
     toggle_all = reverse("todos:toggle-all", args=[inbox.pk])

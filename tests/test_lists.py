@@ -64,7 +64,7 @@ def test_a_user_without_lists_is_offered_a_new_list_and_the_get_writes_nothing(
 
 
 def test_lists_named_by_different_emoji_are_different_lists(owner_client, world):
-    # utf8mb4_unicode_ci weighs every character outside the BMP the same: "🦄" = "🐍".
+    # utf8mb4_unicode_ci weighs every emoji the same ("🦄" = "🐍"); our collation does not.
     for name in ("🦄", "🐍"):
         owner_client.post(reverse("todos:list-create"), {"name": name})
     assert set(TaskList.objects.filter(name__in=["🦄", "🐍"]).values_list("name", flat=True)) == {

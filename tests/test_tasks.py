@@ -294,7 +294,7 @@ def test_next_cannot_redirect_off_site(owner_client, inbox, make_task):
 
 @settings(PROFILE)
 @given(title=hostile_value, next_url=maybe(st.none(), hostile_next))
-# Control and zero-width characters: not whitespace to Python, but "" to utf8mb4_unicode_ci.
+# Control and zero-width characters: not whitespace to Python, but ignorable to the collation.
 @example(title="\x1b", next_url=None)
 @example(title="\u200b\u2060\ufeff", next_url=None)
 def test_add_task(owner_post, inbox, world, title, next_url):

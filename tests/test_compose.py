@@ -175,6 +175,7 @@ def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: Stack) -> None:
     browser = HttpClient(stack.base_url)
 
     signup = browser.get("/accounts/signup/")
+    assert 'name="csrfmiddlewaretoken"' in signup.text, "the sign-up form carries no CSRF token"
     action = _action_of_form_with("/accounts/signup/", signup.text, "password2")
     signed_up = browser.post(
         action, {"username": username, "password1": password, "password2": password}

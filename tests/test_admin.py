@@ -59,15 +59,9 @@ def test_a_non_staff_user_cannot_log_in_to_the_admin(owner):
 
 
 def test_a_user_added_in_the_admin_starts_with_an_inbox(admin_client, django_user_model):
-    response = admin_client.post(
-        reverse("admin:auth_user_add"),
-        {
-            "username": "newbie",
-            "password1": "a-long-enough-password",
-            "password2": "a-long-enough-password",
-            "usable_password": "true",
-        },
-    )
+    password = "a-long-enough-password"
+    form = {"username": "newbie", "password1": password, "password2": password}
+    response = admin_client.post(reverse("admin:auth_user_add"), form | {"usable_password": "true"})
     assert response.status_code == 302
     user = django_user_model.objects.get(username="newbie")
     assert [task_list.name for task_list in TaskList.objects.for_user(user)] == ["Inbox"]

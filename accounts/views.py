@@ -17,7 +17,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form: UserCreationForm[User] = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.sign_up(form=form)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.SessionUserBackend")
         return redirect("todos:index")
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200

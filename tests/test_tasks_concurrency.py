@@ -30,6 +30,7 @@ from django.utils import timezone
 from tests.support.db import bulk_tasks, db_url
 from tests.support.http import HttpClient, Response, session_cookies
 from tests.support.live import AppProcess, app_serving
+from todos import services
 from todos.models import Task, TaskList
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -126,6 +127,7 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
     bystander = Task.objects.create(
         list=other, title="Bystander", done=True, completed_at=timezone.now()
     )
+    services.recount_lists(list_ids=[inbox.pk, other.pk])
     ids = [task.pk for task in tasks]
     initial = len(ids)
     toggle_all = reverse("todos:toggle-all", args=[inbox.pk])

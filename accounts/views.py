@@ -23,7 +23,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("username", error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.SessionUserBackend")
             return redirect("todos:index")
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200

@@ -11,16 +11,11 @@ The tests share one stack (module scope) and run in file order: each step builds
 from __future__ import annotations
 
 import html
-import http.cookiejar
 import json
-import os
 import re
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,32 +23,29 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import free_port
+from tests.support.http import HttpClient
+from tests.support.live import (
+    REPO_ROOT,
+    clean_env,
+    free_port,
+    in_ci,
+    require_in_ci,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.compose
 
-REPO = Path(__file__).resolve().parent.parent
 PROJECT = "todo"
 NETWORK = "todo-network"
 VOLUMES = ("todo_db-data", "todo_secrets")
 IMAGE = "todo-web"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-# Variables from the developer's shell that would change the stack under test.
-_SCRUBBED_PREFIXES = ("DJANGO_", "MYSQL_", "DB_", "WEB_", "GUNICORN_", "COMPOSE_", "DATABASE_URL")
-
-
-def _skip_or_fail(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the compose tests must run)")
-    pytest.skip(reason)
 
 
 def _clean_copy(destination: Path) -> None:
     """The files a clone would have: tracked + untracked-but-not-ignored, minus .env and venvs."""
     listing = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         check=True,
     ).stdout.decode()
@@ -61,7 +53,7 @@ def _clean_copy(destination: Path) -> None:
         parts = Path(name).parts
         if parts[0] in {".venv", "venv", ".env", "staticfiles"} or "__pycache__" in parts:
             continue
-        source = REPO / name
+        source = REPO_ROOT / name
         if not source.is_file():
             continue  # listed but deleted in the working tree
         target = destination / name
@@ -75,7 +67,7 @@ class Stack:
     port: int
     env: dict[str, str]
     state: dict[str, str] = field(default_factory=dict)
-    browser: Browser | None = None  # the signed-up visitor, once that test has passed
+    browser: HttpClient | None = None  # the signed-up visitor, once that test has passed
 
     @property
     def base_url(self) -> str:
@@ -103,30 +95,20 @@ class Stack:
         return self.docker("compose", *args, **kwargs)  # type: ignore[arg-type]
 
     def wait_ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=5) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"/readyz not 200 within {timeout} s")
-            time.sleep(1)
+        wait_until_ready(HttpClient(self.base_url), "/readyz", timeout, poll=1)
 
 
 def _engine_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+    env = clean_env()
     if shutil.which("docker", path=env.get("PATH")) is None:
-        _skip_or_fail("no docker CLI on PATH")
+        require_in_ci("no docker CLI on PATH")
     for probe in (["docker", "compose", "version"], ["docker", "info"]):
         try:
             result = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=60)
         except subprocess.TimeoutExpired:
-            _skip_or_fail(f"`{' '.join(probe)}` timed out")
+            require_in_ci(f"`{' '.join(probe)}` timed out")
         if result.returncode != 0:
-            _skip_or_fail(f"`{' '.join(probe)}` failed: {result.stderr.strip()[:300]}")
+            require_in_ci(f"`{' '.join(probe)}` failed: {result.stderr.strip()[:300]}")
     return env
 
 
@@ -143,7 +125,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
     existing = s.docker("volume", "ls", "--quiet").stdout.split()
     if any(volume in existing for volume in VOLUMES):
-        if not IN_CI:
+        if not in_ci():
             pytest.skip(
                 "a `todo` stack with data already exists on this engine; these tests would "
                 "delete it. Run `docker compose down -v` first."
@@ -168,42 +150,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s.docker("network", "rm", "todo-test-elsewhere", check=False)
 
 
-class Browser:
-    """A tiny cookie-keeping HTTP client that speaks Django's CSRF protocol."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-
-    def get(self, path: str) -> tuple[str, str]:
-        with self.opener.open(self.base_url + path, timeout=15) as response:
-            return response.geturl(), response.read().decode("utf-8")
-
-    def post(self, path: str, data: dict[str, str]) -> tuple[str, str]:
-        body = urllib.parse.urlencode(data).encode("utf-8")
-        request = urllib.request.Request(self.base_url + path, data=body, method="POST")  # noqa: S310
-        request.add_header("Referer", self.base_url + path)
-        with self.opener.open(request, timeout=15) as response:
-            return response.geturl(), response.read().decode("utf-8")
-
-    def submit(self, page: str, form_html: str, action: str, data: dict[str, str]) -> str:
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form_html)
-        assert token, f"no CSRF token in form on {page}"
-        target = urllib.parse.urljoin(page, html.unescape(action) or page)
-        path = urllib.parse.urlsplit(target)._replace(scheme="", netloc="").geturl()
-        _, text = self.post(path, {"csrfmiddlewaretoken": token.group(1), **data})
-        return text
-
-
-def _form_with(page_html: str, field_name: str) -> tuple[str, str]:
-    """(action, form HTML) of the first <form> that has an input named field_name."""
+def _action_of_form_with(page: str, page_html: str, field_name: str) -> str:
+    """The path the first <form> with an input named field_name posts to."""
     for match in re.finditer(r"<form\b[^>]*>.*?</form>", page_html, re.DOTALL | re.IGNORECASE):
         form = match.group(0)
         if re.search(rf'name="{field_name}"', form):
             action = re.search(r'action="([^"]*)"', form.split(">", 1)[0])
-            return (action.group(1) if action else ""), form
-    raise AssertionError(f"no form with a {field_name!r} field")
+            return html.unescape(action.group(1)) if action and action.group(1) else page
+    raise AssertionError(f"no form with a {field_name!r} field on {page}")
 
 
 def test_config_is_valid_without_env_file(stack: Stack) -> None:
@@ -211,38 +165,38 @@ def test_config_is_valid_without_env_file(stack: Stack) -> None:
 
 
 def test_readyz_answers_200_on_the_published_port(stack: Stack) -> None:
-    with urllib.request.urlopen(f"{stack.base_url}/readyz", timeout=10) as response:  # noqa: S310
-        assert response.status == 200
+    assert HttpClient(stack.base_url).get("/readyz").status == 200
 
 
 def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: Stack) -> None:
     username = f"compose-{uuid.uuid4().hex[:8]}"
     password = f"Pw-{uuid.uuid4().hex}"
     title = f"Ship the stack \U0001f680 {uuid.uuid4().hex[:6]}"  # a 4-byte UTF-8 character
-    browser = Browser(stack.base_url)
+    browser = HttpClient(stack.base_url)
 
-    page, signup = browser.get("/accounts/signup/")
-    action, form = _form_with(signup, "password2")
-    browser.submit(
-        page, form, action, {"username": username, "password1": password, "password2": password}
+    signup = browser.get("/accounts/signup/")
+    assert 'name="csrfmiddlewaretoken"' in signup.text, "the sign-up form carries no CSRF token"
+    action = _action_of_form_with("/accounts/signup/", signup.text, "password2")
+    signed_up = browser.post(
+        action, {"username": username, "password1": password, "password2": password}
     )
+    assert signed_up.status == 302, signed_up.text[-2000:]
 
-    page, tasks = browser.get("/")
-    assert "/accounts/login" not in page, "signing up did not log the visitor in"
-    action, form = _form_with(tasks, "title")
-    browser.submit(page, form, action, {"title": title})
+    tasks = browser.get("/")
+    assert tasks.status == 200, "signing up did not log the visitor in"
+    added = browser.post(_action_of_form_with("/", tasks.text, "title"), {"title": title})
+    assert added.status == 302, added.text[-2000:]
 
-    _, tasks = browser.get("/")
-    assert title in html.unescape(tasks)
+    assert title in html.unescape(browser.get("/").text)
     stack.state.update(username=username, title=title)
     stack.browser = browser
 
 
 def _task_is_listed(stack: Stack) -> None:
     assert stack.browser is not None
-    page, tasks = stack.browser.get("/")
-    assert "/accounts/login" not in page, "the session did not survive"
-    assert stack.state["title"] in html.unescape(tasks)
+    tasks = stack.browser.get("/")
+    assert tasks.status == 200, "the session did not survive"
+    assert stack.state["title"] in html.unescape(tasks.text)
 
 
 def test_the_task_survives_restarting_web(stack: Stack) -> None:

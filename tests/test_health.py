@@ -3,7 +3,8 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from tests.support.server import database_url_for_tests, gunicorn_server
+from tests.support.db import db_url
+from tests.support.live import app_serving
 from todo_site import health
 
 
@@ -76,7 +77,7 @@ def test_head_on_a_post_only_action_is_still_a_405(owner_client, inbox):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_head_probes_through_gunicorn(django_db_setup):
-    with gunicorn_server(database_url_for_tests(), workers=1) as server:
+    with app_serving(db_url(), workers=1) as server:
         for path in ("/healthz", "/readyz"):
             response = server.client().request("HEAD", path)
             assert response.status == 200, path

@@ -144,7 +144,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an account/IP pair is locked
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, taking the user loaded with the session row (accounts.sessions).
+    "accounts.backends.SessionUserBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -220,6 +221,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Sessions are database rows that name their user: one query loads both, and deleting the row
+# (logout) revokes the session at once on every worker (accounts.sessions).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

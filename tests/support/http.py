@@ -1,4 +1,8 @@
-"""A minimal HTTP client for tests against a real server: cookies, CSRF, no redirect following."""
+"""The one HTTP client for a real server (live app, Compose stack, bench): cookies and CSRF.
+
+It follows no redirects, so a test sees each 302 and where it points. Django is imported only
+by ``session_cookies``, so the bench can use the client outside a configured project.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import http.client
 import secrets
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from django.contrib.auth.models import User
-from django.test import Client
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass
@@ -28,6 +33,7 @@ class HttpClient:
     """One browser: keeps its cookies; every POST carries a CSRF token matching its cookie."""
 
     def __init__(self, base_url: str, cookies: dict[str, str] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
         parts = urlsplit(base_url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
@@ -76,6 +82,8 @@ class HttpClient:
 
 def session_cookies(user: User) -> dict[str, str]:
     """A logged-in session for ``user``, stored in the database the server reads."""
+    from django.test import Client
+
     client = Client()
     client.force_login(user)
     return {"sessionid": client.cookies["sessionid"].value}

@@ -1,13 +1,14 @@
 from typing import Any
 
-from django.contrib.auth.backends import ModelBackend
+from allauth.account.auth_backends import AuthenticationBackend
 
 from .sessions import loaded_user
 
 
-class SessionUserBackend(ModelBackend):
-    """Django's ModelBackend, which takes the user that the session store loaded with the session
-    row (accounts.sessions) instead of querying for it again."""
+class SessionUserBackend(AuthenticationBackend):
+    """allauth's backend (log in by username or e-mail address; a ModelBackend), which takes the
+    user that the session store loaded with the session row (accounts.sessions) instead of
+    querying for it again."""
 
     def get_user(self, user_id: Any) -> Any:
         user = loaded_user.get()

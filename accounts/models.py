@@ -24,6 +24,7 @@ class AddressHit(models.Model):
     class Scope(models.TextChoices):
         LOGIN_FAILURE = "login", _("failed login")
         SIGNUP = "signup", _("sign-up")
+        PASSWORD_RESET = "reset", _("password reset request")
 
     scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices)
     address = models.CharField(_("client address"), max_length=45)  # IPv6 at most

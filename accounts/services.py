@@ -9,16 +9,15 @@ from django.db import IntegrityError, transaction
 from todos import services as todo_services
 
 
-def sign_up(*, username: str, password: str) -> User:
-    """The new user, with the Inbox every account starts with.
+def sign_up(*, user: User) -> User:
+    """Stores a new ``user`` (its password already hashed: hashing takes a good fraction of a
+    second, so it happens before the transaction opens) with the Inbox every account starts with.
 
-    The password is hashed before the transaction opens (hashing takes a good fraction of a
-    second). The unique index on auth_user.username, which compares names as the database does
-    (case- and accent-insensitively), decides between sign-ups racing for one name: the loser
-    gets the same ValidationError the form gives when the name was already taken.
+    The unique index on auth_user.username, which compares names as the database does (case- and
+    accent-insensitively), decides between sign-ups racing for one name: the loser gets the same
+    ValidationError the form gives when the name was already taken.
     """
-    user = User(username=User.normalize_username(username))
-    user.set_password(password)
+    user.username = User.normalize_username(user.username)
     try:
         with transaction.atomic():
             user.save()

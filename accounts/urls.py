@@ -1,18 +1,18 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
 
-# Not namespaced: django.contrib.auth's views and LOGIN_URL refer to "login", "logout", ...
-# Listed one by one: password reset needs mail, which the app does not send yet.
+# Not namespaced: allauth's views and LOGIN_URL refer to "account_login", "account_signup", ...
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    # allauth's sign-up and login, adjusted (views.SignupView, views.LoginView); same names and
+    # paths, listed first so that they win.
+    path("signup/", views.signup, name="account_signup"),
+    path("login/", views.login, name="account_login"),
+    # The address of the password change page before allauth.
     path(
-        "password_change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
+        "password_change/",
+        RedirectView.as_view(pattern_name="account_change_password", permanent=True),
     ),
+    path("", include("allauth.urls")),
 ]

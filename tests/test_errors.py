@@ -18,8 +18,8 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
+from allauth.account.views import LoginView
 from django.contrib.auth.models import User
-from django.contrib.auth.views import LoginView
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
 from django.test import Client, RequestFactory
@@ -34,7 +34,7 @@ from tests.support.tcp_proxy import TcpProxy
 from todo_site import errors
 from todos.models import Task, TaskList
 
-LOGIN = reverse("login")
+LOGIN = reverse("account_login")
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options")
 CSRF_TOKEN = "a" * 32  # an unmasked secret: valid both as the cookie and as the form field
 FORM = "application/x-www-form-urlencoded"
@@ -62,11 +62,11 @@ def _assert_own_page(response: Any, status: int) -> None:
 # Charsets ---------------------------------------------------------------------------------------
 
 
-LOGIN_BODY = f"csrfmiddlewaretoken={CSRF_TOKEN}&username=olivia&password=x".encode()
+LOGIN_BODY = f"csrfmiddlewaretoken={CSRF_TOKEN}&login=olivia&password=x".encode()
 
 
 @pytest.mark.parametrize("charset", ["latin-1", "iso-8859-1", "utf-16", "cp1252", "ascii"])
-@pytest.mark.parametrize("url", [LOGIN, reverse("signup"), "/admin/login/"])
+@pytest.mark.parametrize("url", [LOGIN, reverse("account_signup"), "/admin/login/"])
 def test_a_form_post_in_another_charset_is_a_400_not_a_500(db, charset, url):
     response = _post_as_is(_csrf_client(), url, LOGIN_BODY, f"{FORM}; charset={charset}")
     _assert_own_page(response, 400)
@@ -76,7 +76,9 @@ def test_a_form_post_in_another_charset_is_a_400_not_a_500(db, charset, url):
 def test_an_unknown_charset_is_ignored_and_the_body_read_as_utf_8(owner, charset):
     response = _post_as_is(_csrf_client(), LOGIN, LOGIN_BODY, f"{FORM}; charset={charset}")
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert (
+        "The username and/or password you specified are not correct." in response.content.decode()
+    )
 
 
 def test_a_logged_in_post_in_latin_1_is_a_400(owner, inbox):
@@ -103,7 +105,7 @@ def test_a_foreign_host_behind_the_tls_proxy_gets_them_too(db, settings):
 
 
 def test_a_failed_csrf_check_gets_our_403(db):
-    response = Client(enforce_csrf_checks=True).post(LOGIN, {"username": "olivia"})
+    response = Client(enforce_csrf_checks=True).post(LOGIN, {"login": "olivia"})
     _assert_own_page(response, 403)
 
 
@@ -155,7 +157,7 @@ def test_a_body_over_the_cap_is_a_413_before_anything_reads_it(db, settings):
 
 def test_the_cap_is_a_setting(db, settings):
     settings.MAX_REQUEST_BODY = 100
-    assert Client().post(LOGIN, {"username": "x" * 100}).status_code == 413
+    assert Client().post(LOGIN, {"login": "x" * 100}).status_code == 413
 
 
 @pytest.mark.parametrize("length", ["-5", "abc", "1e3", " 12", "\u00b2", "\u0661\u0662"])
@@ -173,16 +175,16 @@ def test_a_chunked_body_of_unknown_length_is_a_411(db):
 
 def test_a_file_upload_is_a_415_and_plain_multipart_fields_still_work(owner):
     upload = SimpleUploadedFile("big.bin", b"\0" * 1000)
-    response = Client().post(LOGIN, {"username": "olivia", "file": upload})
+    response = Client().post(LOGIN, {"login": "olivia", "file": upload})
     _assert_own_page(response, 415)
-    fields_only = Client().post(LOGIN, {"username": "olivia", "password": "owner-password-123"})
+    fields_only = Client().post(LOGIN, {"login": "olivia", "password": "owner-password-123"})
     assert fields_only.status_code == 302
 
 
 def test_paths_that_take_files_are_a_setting(owner, settings):
     settings.FILE_UPLOAD_PATHS = [LOGIN]
     upload = SimpleUploadedFile("small.txt", b"hello")
-    response = Client().post(LOGIN, {"username": "olivia", "file": upload})
+    response = Client().post(LOGIN, {"login": "olivia", "file": upload})
     assert response.status_code == 200
 
 

@@ -51,7 +51,7 @@ def test_security_headers_on_a_real_page(owner_client):
 
 def test_session_cookie_is_httponly_and_samesite(client, owner):
     response = client.post(
-        reverse("login"), {"username": "olivia", "password": "owner-password-123"}
+        reverse("account_login"), {"login": "olivia", "password": "owner-password-123"}
     )
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"]
@@ -60,8 +60,8 @@ def test_session_cookie_is_httponly_and_samesite(client, owner):
 
 def test_cookies_are_secure_behind_the_tls_proxy(behind_tls_proxy, client, owner):
     response = client.post(
-        reverse("login"),
-        {"username": "olivia", "password": "owner-password-123"},
+        reverse("account_login"),
+        {"login": "olivia", "password": "owner-password-123"},
         HTTP_X_FORWARDED_PROTO="https",
     )
     assert response.cookies["sessionid"]["secure"]

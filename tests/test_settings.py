@@ -16,9 +16,9 @@ PROBE = (
 )
 
 
-def read_settings(**env: str) -> subprocess.CompletedProcess[str]:
+def read_settings(probe: str = PROBE, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         cwd=REPO_ROOT,
         env=clean_env(DJANGO_SETTINGS_MODULE="todo_site.settings", **env),
         capture_output=True,
@@ -27,8 +27,8 @@ def read_settings(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def settings_with(**env: str) -> dict:
-    result = read_settings(**env)
+def settings_with(probe: str = PROBE, **env: str) -> dict:
+    result = read_settings(probe, **env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])  # after any start-up log lines
 
@@ -116,3 +116,63 @@ def test_deploy_checks_pass_with_https_on():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+ACCOUNT_SETTINGS = (
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "DEFAULT_FROM_EMAIL",
+    "ACCOUNT_EMAIL_VERIFICATION",
+    "ACCOUNT_SIGNUP_FIELDS",
+    "SIGNUP_OPEN",
+)
+ACCOUNT_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    f"print(json.dumps({{k: getattr(settings, k, None) for k in {ACCOUNT_SETTINGS!r}}}))"
+)
+
+
+def test_mail_goes_to_the_log_and_accounts_have_open_sign_up_by_default():
+    values = settings_with(ACCOUNT_PROBE, DJANGO_SECRET_KEY="s3cret")
+    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    # Compose passes an unset variable on as empty.
+    empty = settings_with(ACCOUNT_PROBE, DJANGO_SECRET_KEY="s3cret", EMAIL_URL="")
+    assert empty["EMAIL_BACKEND"] == values["EMAIL_BACKEND"]
+    assert values["DEFAULT_FROM_EMAIL"] == "todo@localhost"
+    assert values["ACCOUNT_EMAIL_VERIFICATION"] == "optional"
+    assert values["ACCOUNT_SIGNUP_FIELDS"] == ["username*", "email", "password1*", "password2*"]
+    assert values["SIGNUP_OPEN"] is True
+
+
+def test_email_url_and_its_password_file_configure_smtp(tmp_path):
+    url = tmp_path / "email_url"
+    url.write_text("smtp+tls://mailer:p%40ss@relay.example.com:587")
+    values = settings_with(
+        ACCOUNT_PROBE,
+        DJANGO_SECRET_KEY="s3cret",
+        EMAIL_URL_FILE=str(url),
+        DJANGO_DEFAULT_FROM_EMAIL="todo@example.com",
+        DJANGO_ACCOUNT_EMAIL_REQUIRED="true",
+        DJANGO_ACCOUNT_EMAIL_VERIFICATION="Mandatory",
+        DJANGO_SIGNUP_OPEN="false",
+    )
+    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (values["EMAIL_HOST"], values["EMAIL_PORT"]) == ("relay.example.com", 587)
+    assert (values["EMAIL_HOST_USER"], values["EMAIL_HOST_PASSWORD"]) == ("mailer", "p@ss")
+    assert values["EMAIL_USE_TLS"] is True
+    assert values["DEFAULT_FROM_EMAIL"] == "todo@example.com"
+    assert values["ACCOUNT_EMAIL_VERIFICATION"] == "mandatory"
+    assert values["ACCOUNT_SIGNUP_FIELDS"][1] == "email*"
+    assert values["SIGNUP_OPEN"] is False
+
+
+def test_an_unknown_verification_mode_is_a_clear_error():
+    result = read_settings(
+        DJANGO_SECRET_KEY="s3cret", DJANGO_ACCOUNT_EMAIL_VERIFICATION="sometimes"
+    )
+    assert result.returncode != 0
+    assert "DJANGO_ACCOUNT_EMAIL_VERIFICATION: none, optional or mandatory." in result.stderr

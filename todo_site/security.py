@@ -30,7 +30,15 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, object] | None = None) -> str:
-    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    """The name typed into the login box (allauth's "login" field; the admin's "username"), as
+    typed: a username or an e-mail address."""
+    credentials = credentials or {}
+    username = (
+        credentials.get("username")
+        or credentials.get("email")
+        or request.POST.get("login")
+        or request.POST.get("username", "")
+    )
     return str(username)[:150]
 
 
@@ -83,8 +91,19 @@ SIGNUPS = AddressLimit(
     "Too many sign-ups from your address.",
     counts_successes=True,  # every attempt counts: "this username exists" is the answer
 )
+PASSWORD_RESETS = AddressLimit(
+    AddressHit.Scope.PASSWORD_RESET,
+    "PASSWORD_RESET_ADDRESS",
+    "Too many password reset requests from your address.",
+    counts_successes=True,  # each request may send a mail
+)
 # URL name -> its limit. The site's and the admin's login share one count.
-LIMITED_VIEWS = {"login": LOGIN_FAILURES, "admin:login": LOGIN_FAILURES, "signup": SIGNUPS}
+LIMITED_VIEWS = {
+    "account_login": LOGIN_FAILURES,
+    "admin:login": LOGIN_FAILURES,
+    "account_signup": SIGNUPS,
+    "account_reset_password": PASSWORD_RESETS,
+}
 
 
 def limit_for(request: HttpRequest) -> AddressLimit | None:

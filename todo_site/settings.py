@@ -42,6 +42,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "todos",
 ]
@@ -63,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Keeps a login that waits for its second factor (or its e-mail) on track.
+    "allauth.account.middleware.AccountMiddleware",
     "todo_site.middleware.address_limits",
     # Last, as django-axes asks: it turns a lockout into its 429 response.
     "axes.middleware.AxesMiddleware",
@@ -144,7 +151,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an account/IP pair is locked
-    # Django's ModelBackend, taking the user loaded with the session row (accounts.sessions).
+    # allauth's backend (username or e-mail address), taking the user loaded with the session row
+    # (accounts.sessions).
     "accounts.backends.SessionUserBackend",
 ]
 
@@ -158,9 +166,46 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "todos:index"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# Accounts (django-allauth). Usernames stay the login key; the e-mail address also logs in.
+SIGNUP_OPEN = env.bool("DJANGO_SIGNUP_OPEN", default=True)
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignUpForm",
+}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = [
+    "username*",
+    "email*" if env.bool("DJANGO_ACCOUNT_EMAIL_REQUIRED", default=False) else "email",
+    "password1*",
+    "password2*",
+]
+ACCOUNT_EMAIL_VERIFICATION = env.str(
+    "DJANGO_ACCOUNT_EMAIL_VERIFICATION", default="optional"
+).lower()
+if ACCOUNT_EMAIL_VERIFICATION not in {"none", "optional", "mandatory"}:
+    raise ImproperlyConfigured("DJANGO_ACCOUNT_EMAIL_VERIFICATION: none, optional or mandatory.")
+ACCOUNT_UNIQUE_EMAIL = True
+# Sessions last as they always did (no "Remember me" box).
+ACCOUNT_SESSION_REMEMBER = True
+# A reset for an unknown address sends nothing: the page says the same either way.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# allauth's own rate limits count in the per-process cache; logins and sign-ups are limited by
+# django-axes and the per-address limits (todo_site.security), shared by every worker.
+ACCOUNT_RATE_LIMITS = False
+# Links in password-reset mails stop working after this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=60 * 60)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[todo] "
+
+# Mail: EMAIL_URL (or EMAIL_URL_FILE), e.g. smtp+tls://user:password@relay.example.com:587. Unset,
+# or empty (as Compose passes it), every message goes to the log (stdout) instead of being sent.
+globals().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="todo@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -188,6 +233,8 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Links in mails (reset, verification) use the scheme the site is served with.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 
 # Brute-force protection (django-axes): 5 failures lock that username from that address for 15
 # minutes. Behind the proxy the client address is the one the proxy appended to X-Forwarded-For.
@@ -209,6 +256,9 @@ LOGIN_ADDRESS_FAILURE_WINDOW = AXES_COOLOFF_TIME
 # ...and sign-up attempts per address, so that "this username exists" is no unlimited oracle.
 SIGNUP_ADDRESS_LIMIT = env.int("DJANGO_SIGNUP_ADDRESS_LIMIT", default=10)
 SIGNUP_ADDRESS_WINDOW = dt.timedelta(hours=1)
+# ...and password reset requests per address, each of which may send a mail.
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("DJANGO_PASSWORD_RESET_ADDRESS_LIMIT", default=10)
+PASSWORD_RESET_ADDRESS_WINDOW = dt.timedelta(hours=1)
 
 # Scripts, styles and images only from this origin, nothing inline, never framed.
 CONTENT_SECURITY_POLICY = {

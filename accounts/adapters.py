@@ -1,0 +1,46 @@
+"""How django-allauth creates accounts and sends mail here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.forms import BaseForm
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from . import services
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return bool(settings.SIGNUP_OPEN)
+
+    def save_user(
+        self, request: HttpRequest, user: Any, form: BaseForm, commit: bool = True
+    ) -> User:
+        """allauth fills in the user (and hashes the password); accounts.services.sign_up stores
+        it with its Inbox, race-safe."""
+        user = super().save_user(request, user, form, commit=False)
+        return services.sign_up(user=user) if commit else user
+
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """Every message is plain text plus HTML: a message without its own HTML template gets
+        its text set in the site's mail layout (account/email/layout.html)."""
+        message = super().render_mail(template_prefix, email, context, headers)
+        if isinstance(message, EmailMultiAlternatives) and not message.alternatives:
+            html = render_to_string(
+                "account/email/layout.html",
+                {"subject": message.subject, "text": message.body},
+            )
+            message.attach_alternative(html, "text/html")
+        return message

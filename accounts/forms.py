@@ -7,6 +7,7 @@ from typing import Any
 from allauth.account import forms as allauth_forms
 from django.contrib.auth.models import User
 
+from . import services
 from .services import username_taken
 
 
@@ -45,3 +46,26 @@ class SignUpForm(allauth_forms.SignupForm):
             raise username_taken(User())
         self.cleaned_data["username"] = username
         return str(super().clean_username())
+
+
+class ResetPasswordForm(allauth_forms.ResetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Email"
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+
+
+class ResetPasswordKeyForm(allauth_forms.ResetPasswordKeyForm):
+    """The new password from a reset link; setting it logs the account out everywhere, since
+    whoever forgot the password may not be the only one who had it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].label = "New password"
+        self.fields["password2"].label = "New password confirmation"
+        for field in self.fields.values():
+            field.widget.attrs.pop("placeholder", None)
+
+    def save(self) -> None:
+        super().save()
+        services.end_sessions(user=self.user)

@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 
 from todos import services as todo_services
 
+from .models import Session
+
 
 def sign_up(*, user: User) -> User:
     """Stores a new ``user`` (its password already hashed: hashing takes a good fraction of a
@@ -32,3 +34,13 @@ def sign_up(*, user: User) -> User:
 def username_taken(user: User) -> ValidationError:
     """Django's own "A user with that username already exists." (code "unique")."""
     return user.unique_error_message(User, ["username"])
+
+
+def end_sessions(*, user: User, keep: str | None = None) -> int:
+    """Logs ``user`` out everywhere but the session ``keep`` (a session key): their session rows
+    go, so each of those browsers is anonymous on its next request. Returns how many ended."""
+    sessions = Session.objects.filter(user=user)
+    if keep is not None:
+        sessions = sessions.exclude(session_key=keep)
+    deleted, _ = sessions.delete()
+    return deleted

@@ -31,6 +31,7 @@ import pytest
 
 from tests.support.db import db_url
 from tests.support.live import app_serving, in_ci, require_in_ci
+from tests.support.smtp import SmtpSink
 
 from .helpers import Credentials, SameDocument, new_credentials, sign_up
 
@@ -93,13 +94,23 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # The app under gunicorn
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def app_url(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def smtp_sink() -> Iterator[SmtpSink]:
+    """The SMTP server the served app sends its mail to."""
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory, smtp_sink: SmtpSink
+) -> Iterator[str]:
     """Base URL of the app served by gunicorn against the pytest-django test database."""
     log = tmp_path_factory.mktemp("live-server") / "gunicorn.log"
     REPORT.server_log = log
     # Command-line settings win over the config file: three workers, every request logged.
     args = ["--workers", "3", "--access-logfile", "-", "--error-logfile", "-"]
-    with app_serving(db_url(), args=args, log_path=log) as app:
+    env = {"EMAIL_URL": smtp_sink.url}
+    with app_serving(db_url(), args=args, log_path=log, env=env) as app:
         sys.stderr.write(f"\n[browser] gunicorn on {app.url}\n")
         yield app.url
 

@@ -1,15 +1,33 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from todos import services
 
+from . import services as account_services
+from .forms import AdminLoginForm
 from .models import AddressHit
+
+admin.site.login_form = AdminLoginForm
 
 
 class UserAdmin(auth_admin.UserAdmin):
     """Django's user admin; an account added here starts with an Inbox, as one that signs up."""
+
+    actions = ["reset_two_factor"]
+
+    @admin.action(description="Reset two-factor authentication")
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            account_services.reset_two_factor(user=user)
+        self.message_user(
+            request,
+            f"Two-factor authentication is off for {len(queryset)} account(s); "
+            "they log in with their password only until they turn it on again.",
+            messages.SUCCESS,
+        )
 
     def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import forms as allauth_forms
+from allauth.core import context
+from allauth.mfa.base import forms as mfa_forms
+from allauth.mfa.models import Authenticator
+from axes.handlers.proxy import AxesProxyHandler
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import User
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 
 from . import services
 from .services import username_taken
@@ -69,3 +77,61 @@ class ResetPasswordKeyForm(allauth_forms.ResetPasswordKeyForm):
     def save(self) -> None:
         super().save()
         services.end_sessions(user=self.user)
+
+
+class CodeForm(mfa_forms.AuthenticateForm):
+    """The second step of a login: a code from the app or a recovery code. django-axes counts
+    a wrong code as a failed login of that username from that address, and refuses codes while
+    that pair is locked out, as it refuses passwords."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("placeholder", None)
+
+    def _credentials(self) -> dict[str, str]:
+        return {"username": self.user.get_username()}
+
+    def clean_code(self) -> str:
+        request = context.request
+        if AxesProxyHandler.is_locked(request, self._credentials()):
+            request.axes_locked_out = True  # AxesMiddleware answers with the lockout page
+            raise ValidationError("Too many failed attempts.", code="locked_out")
+        return str(super().clean_code())
+
+    def _emit_authentication_failed(self, authenticator: Authenticator) -> None:
+        super()._emit_authentication_failed(authenticator)
+        user_login_failed.send(
+            sender=type(self), credentials=self._credentials(), request=context.request
+        )
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's own login checks the password only: an account with two-factor
+    authentication logs in on the site (which asks for the code), then opens the admin."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if Authenticator.objects.filter(user=user).exists():
+            raise ValidationError(
+                "This account uses two-factor authentication: log in on the site's login page, "
+                "then open the admin.",
+                code="two_factor",
+            )
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError("That is not your password.", code="wrong_password")
+        return password

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -43,4 +44,18 @@ def end_sessions(*, user: User, keep: str | None = None) -> int:
     if keep is not None:
         sessions = sessions.exclude(session_key=keep)
     deleted, _ = sessions.delete()
+    return deleted
+
+
+def delete_account(*, user: User) -> None:
+    """Deletes ``user`` with everything they own: their lists and tasks, sessions, e-mail
+    addresses, authenticators and connected sign-on accounts (all cascade from the user row)."""
+    with transaction.atomic():
+        user.delete()
+
+
+def reset_two_factor(*, user: User) -> int:
+    """Removes ``user``'s authenticators (app and recovery codes): their next login asks for the
+    password only. For an operator, when someone lost their device and their recovery codes."""
+    deleted, _ = Authenticator.objects.filter(user=user).delete()
     return deleted

@@ -14,5 +14,8 @@ urlpatterns = [
         "password_change/",
         RedirectView.as_view(pattern_name="account_change_password", permanent=True),
     ),
+    path("", views.account, name="account"),
+    path("sessions/end-others/", views.end_other_sessions, name="account_end_other_sessions"),
+    path("delete/", views.delete_account, name="account_delete"),
     path("", include("allauth.urls")),
 ]

@@ -4,8 +4,26 @@ from typing import Any
 
 from allauth.account import views as allauth_views
 from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .forms import DeleteAccountForm
+from .models import Session
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    user: User
 
 
 class SignupView(allauth_views.SignupView):
@@ -38,3 +56,45 @@ class LoginView(allauth_views.LoginView):
 
 
 login = LoginView.as_view()
+
+
+@login_required
+@require_GET
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "email_addresses": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
+        "two_factor": Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).exists(),
+        "sso_accounts": SocialAccount.objects.filter(user=user).order_by("provider"),
+        "other_sessions": Session.objects.filter(user=user)
+        .exclude(session_key=request.session.session_key)
+        .count(),
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@login_required
+@require_POST
+def end_other_sessions(request: AuthenticatedHttpRequest) -> HttpResponse:
+    ended = services.end_sessions(user=request.user, keep=request.session.session_key)
+    messages.success(request, f"Logged out {ended} other session{pluralize(ended)}.")
+    return redirect("account")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.delete_account(user=request.user)
+        logout(request)
+        messages.success(request, "Your account and its lists are deleted.")
+        return redirect("account_login")
+    return render(
+        request,
+        "accounts/delete_account.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )

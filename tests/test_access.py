@@ -57,6 +57,9 @@ ROUTES: dict[str, tuple[str, set[str]]] = {
     "<unnamed accounts/social/signup/>": ("public", {GET}),
     "<unnamed accounts/social/connections/>": ("public", {GET}),
     # ...and the account's own pages.
+    "account": ("login", {GET}),
+    "account_end_other_sessions": ("login", {POST}),
+    "account_delete": ("login", {GET, POST}),
     "account_reauthenticate": ("login", {GET, POST}),
     "account_request_reauthentication_code": ("login", {GET, POST}),
     "account_confirm_reauthentication_code": ("login", {GET, POST}),

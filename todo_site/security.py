@@ -100,6 +100,7 @@ PASSWORD_RESETS = AddressLimit(
 # URL name -> its limit. The site's and the admin's login share one count.
 LIMITED_VIEWS = {
     "account_login": LOGIN_FAILURES,
+    "mfa_authenticate": LOGIN_FAILURES,  # the second step: a code
     "admin:login": LOGIN_FAILURES,
     "account_signup": SIGNUPS,
     "account_reset_password": PASSWORD_RESETS,

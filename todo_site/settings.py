@@ -202,6 +202,11 @@ ACCOUNT_RATE_LIMITS = False
 # Links in password-reset mails stop working after this many seconds.
 PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=60 * 60)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[todo] "
+# Two-factor authentication: an authenticator app (TOTP) and recovery codes; the second login
+# step is accounts.forms.CodeForm, which django-axes also counts.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "todo"
+MFA_FORMS = {"authenticate": "accounts.forms.CodeForm"}
 
 # Mail: EMAIL_URL (or EMAIL_URL_FILE), e.g. smtp+tls://user:password@relay.example.com:587. Unset,
 # or empty (as Compose passes it), every message goes to the log (stdout) instead of being sent.

@@ -1,0 +1,145 @@
+"""The account page and what it leads to: sessions, account deletion, two-factor authentication
+(enrolment through the pages, the code step of a login, its lockout), and the operator's reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Session
+from todos.models import TaskList
+
+ACCOUNT = reverse("account")
+LOGIN = reverse("account_login")
+MFA = reverse("mfa_authenticate")
+PASSWORD = "owner-password-123"
+
+
+def totp_code(secret: str) -> str:
+    return str(format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time()))))
+
+
+@pytest.fixture
+def two_factor(owner: User) -> dict[str, Any]:
+    """The owner with an authenticator app and recovery codes."""
+    secret = generate_totp_secret()
+    TOTP.activate(owner, secret)
+    codes = RecoveryCodes.activate(owner).get_unused_codes()
+    return {"secret": secret, "recovery_codes": codes}
+
+
+def _log_in_with_password(client: Client) -> Any:
+    return client.post(LOGIN, {"login": "olivia", "password": PASSWORD})
+
+
+def test_the_header_links_the_account_page_with_its_sections(owner_client):
+    assert f'<a href="{ACCOUNT}">Account</a>' in owner_client.get("/").content.decode()
+    page = owner_client.get(ACCOUNT).content.decode()
+    for title in ("Email", "Password", "Two-factor authentication", "Sessions"):
+        assert f">{title}</h2>" in page
+    for url in ("account_email", "account_change_password", "mfa_index", "account_delete"):
+        assert f'href="{reverse(url)}"' in page
+    assert ">Log out other sessions</button>" in page
+
+
+def test_log_out_other_sessions_keeps_this_one(owner, client_for, other_user):
+    here, elsewhere, bystander = client_for(owner), client_for(owner), client_for(other_user)
+    response = here.post(reverse("account_end_other_sessions"), follow=True)
+    assert "Logged out 1 other session." in response.content.decode()
+    assert here.get("/").status_code == 200
+    assert elsewhere.get("/").status_code == 302
+    assert bystander.get("/").status_code == 200
+    assert Session.objects.filter(user=owner).count() == 1
+
+
+def test_deleting_the_account_asks_the_password_and_deletes_the_lists(owner_client, owner, inbox):
+    url = reverse("account_delete")
+    wrong = owner_client.post(url, {"password": "not-it"})
+    assert wrong.status_code == 400
+    assert "That is not your password." in wrong.content.decode()
+    assert User.objects.filter(pk=owner.pk).exists()
+    response = owner_client.post(url, {"password": PASSWORD})
+    assert response["Location"] == LOGIN
+    assert not User.objects.filter(pk=owner.pk).exists()
+    assert not TaskList.objects.filter(owner_id=owner.pk).exists()
+    assert owner_client.get("/").status_code == 302
+
+
+def test_turning_on_two_factor_asks_the_password_again_then_a_code(owner_client, owner):
+    client = owner_client
+    activate = reverse("mfa_activate_totp")
+    asked = client.get(activate)
+    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    page = client.get(activate)
+    assert "<svg" in page.content.decode()  # the QR code, inline (no data: URL under the CSP)
+    secret = page.context["form"].secret
+    response = client.post(activate, {"code": totp_code(secret)})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=owner, type=Authenticator.Type.TOTP).exists()
+    assert "On: logging in asks for a code" in client.get(ACCOUNT).content.decode()
+
+
+def test_with_two_factor_a_login_asks_for_the_code(two_factor, client, owner):
+    response = _log_in_with_password(client)
+    assert response["Location"] == MFA
+    assert client.get("/").status_code == 302  # not logged in yet
+    page = client.get(MFA).content.decode()
+    assert ">Code</label>" in page and ">Log in</button>" in page
+    assert client.post(MFA, {"code": totp_code(two_factor["secret"])})["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_a_recovery_code_works_once(two_factor, owner):
+    code = two_factor["recovery_codes"][0]
+    first = Client()
+    _log_in_with_password(first)
+    assert first.post(MFA, {"code": code})["Location"] == "/"
+    second = Client()
+    _log_in_with_password(second)
+    assert second.post(MFA, {"code": code}).status_code == 200  # the form again, with its error
+    assert second.get("/").status_code == 302
+
+
+def test_wrong_codes_lock_out_like_wrong_passwords(settings, two_factor, owner):
+    client = Client()
+    _log_in_with_password(client)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post(MFA, {"code": "000000"}).status_code == 200
+    assert client.post(MFA, {"code": "000000"}).status_code == 429
+    # Locked: neither the right code nor the right password gets in from this address.
+    assert client.post(MFA, {"code": totp_code(two_factor["secret"])}).status_code == 429
+    assert _log_in_with_password(Client()).status_code == 429
+    # Elsewhere the account still logs in.
+    other = Client(REMOTE_ADDR="10.9.8.7")
+    assert _log_in_with_password(other)["Location"] == MFA
+
+
+def test_the_admin_login_refuses_an_account_with_two_factor(two_factor, owner):
+    owner.is_staff = True
+    owner.save(update_fields=["is_staff"])
+    response = Client().post(reverse("admin:login"), {"username": "olivia", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "This account uses two-factor authentication" in response.content.decode()
+
+
+def test_an_operator_resets_two_factor_in_the_admin(admin_client, two_factor, owner):
+    changelist = reverse("admin:auth_user_changelist")
+    data = {"action": "reset_two_factor", "_selected_action": [str(owner.pk)]}
+    response = admin_client.post(changelist, data, follow=True)
+    assert "Two-factor authentication is off for 1 account(s)" in response.content.decode()
+    assert not Authenticator.objects.filter(user=owner).exists()
+    assert _log_in_with_password(Client())["Location"] == "/"

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.forms import BaseForm
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+
+from todos import services as todo_services
 
 from . import services
 
@@ -44,3 +48,18 @@ class AccountAdapter(DefaultAccountAdapter):
             )
             message.attach_alternative(html, "text/html")
         return message
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        """The identity provider decides who may have an account, also when DJANGO_SIGNUP_OPEN
+        closes the site's own sign-up."""
+        return True
+
+    def save_user(
+        self, request: HttpRequest, sociallogin: SocialLogin, form: BaseForm | None = None
+    ) -> User:
+        """A first single sign-on makes an account; it starts with an Inbox like every other."""
+        user: User = super().save_user(request, sociallogin, form)
+        todo_services.create_inbox(owner=user)
+        return user

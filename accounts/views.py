@@ -7,6 +7,7 @@ from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import services
@@ -24,6 +26,14 @@ from .models import Session
 
 class AuthenticatedHttpRequest(HttpRequest):
     user: User
+
+
+def sso_provider() -> dict[str, str] | None:
+    """The single sign-on provider's button: its name and the URL its login form posts to."""
+    if not settings.OIDC_PROVIDER_NAME:
+        return None
+    url = reverse("openid_connect_login", kwargs={"provider_id": settings.OIDC_PROVIDER_ID})
+    return {"name": settings.OIDC_PROVIDER_NAME, "url": url}
 
 
 class SignupView(allauth_views.SignupView):
@@ -36,6 +46,11 @@ class SignupView(allauth_views.SignupView):
         except ValidationError as error:
             form.add_error("username", error)
             return self.form_invalid(form)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sso"] = sso_provider()
+        return context
 
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)
@@ -52,6 +67,7 @@ class LoginView(allauth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["signup_open"] = get_adapter(self.request).is_open_for_signup(self.request)
+        context["sso"] = sso_provider()
         return context
 
 

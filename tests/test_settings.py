@@ -176,3 +176,39 @@ def test_an_unknown_verification_mode_is_a_clear_error():
     )
     assert result.returncode != 0
     assert "DJANGO_ACCOUNT_EMAIL_VERIFICATION: none, optional or mandatory." in result.stderr
+
+
+SSO_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'providers': settings.SOCIALACCOUNT_PROVIDERS, "
+    "'form_action': settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']}))"
+)
+
+
+def test_single_sign_on_is_off_until_a_provider_is_named():
+    values = settings_with(SSO_PROBE, DJANGO_SECRET_KEY="s3cret")
+    assert values == {"providers": {}, "form_action": ["'self'"]}
+
+
+def test_the_provider_comes_from_the_environment_with_its_secret_in_a_file(tmp_path):
+    secret = tmp_path / "oidc_secret"
+    secret.write_text("from-a-file")
+    values = settings_with(
+        SSO_PROBE,
+        DJANGO_SECRET_KEY="s3cret",
+        DJANGO_OIDC_PROVIDER_NAME="Keycloak",
+        DJANGO_OIDC_SERVER_URL="https://id.example.com/realms/team",
+        DJANGO_OIDC_CLIENT_ID="todo",
+        DJANGO_OIDC_CLIENT_SECRET_FILE=str(secret),
+    )
+    (app,) = values["providers"]["openid_connect"]["APPS"]
+    assert (app["name"], app["client_id"], app["secret"]) == ("Keycloak", "todo", "from-a-file")
+    assert app["settings"] == {"server_url": "https://id.example.com/realms/team"}
+    # The login button posts here, and the answer redirects there.
+    assert values["form_action"] == ["'self'", "https://id.example.com"]
+
+
+def test_a_provider_without_its_server_url_is_a_clear_error():
+    result = read_settings(DJANGO_SECRET_KEY="s3cret", DJANGO_OIDC_PROVIDER_NAME="Keycloak")
+    assert result.returncode != 0
+    assert "DJANGO_OIDC_SERVER_URL must be set" in result.stderr

@@ -12,6 +12,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from todo_site import sso
 from todo_site.database import CHARSET, COLLATION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -208,6 +209,25 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "todo"
 MFA_FORMS = {"authenticate": "accounts.forms.CodeForm"}
 
+# Single sign-on with one OpenID Connect provider, when DJANGO_OIDC_PROVIDER_NAME is set (its
+# callback: /accounts/oidc/sso/login/callback/).
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+OIDC_PROVIDER_ID = sso.PROVIDER_ID
+OIDC_PROVIDER_NAME = env.str("DJANGO_OIDC_PROVIDER_NAME", default="")
+OIDC_SERVER_URL = env.str("DJANGO_OIDC_SERVER_URL", default="")
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
+if OIDC_PROVIDER_NAME:
+    if not OIDC_SERVER_URL:
+        raise ImproperlyConfigured("DJANGO_OIDC_SERVER_URL must be set with the provider name.")
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = sso.openid_connect(
+        name=OIDC_PROVIDER_NAME,
+        server_url=OIDC_SERVER_URL,
+        client_id=env.str("DJANGO_OIDC_CLIENT_ID"),
+        secret=env.str("DJANGO_OIDC_CLIENT_SECRET", default=""),
+    )
+# Logins start with a POST (a button), never by following a link.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+
 # Mail: EMAIL_URL (or EMAIL_URL_FILE), e.g. smtp+tls://user:password@relay.example.com:587. Unset,
 # or empty (as Compose passes it), every message goes to the log (stdout) instead of being sent.
 globals().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
@@ -273,7 +293,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],
-        "form-action": [SELF],
+        # A login with the provider is a form post that redirects to it.
+        "form-action": [SELF, *([sso.origin(OIDC_SERVER_URL)] if OIDC_PROVIDER_NAME else [])],
         "frame-ancestors": [NONE],
     },
 }

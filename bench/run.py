@@ -263,7 +263,7 @@ def login(base: str, username: str) -> tuple[str, str]:
     """The real login form: GET it, POST the credentials, keep the session cookie."""
     client = HttpClient(base)
     client.get("/accounts/login/")
-    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": username, "password": PASSWORD})
     if response.status != 302 or response.headers["location"].startswith("/accounts/login"):
         raise SystemExit(f"logging in as {username} failed ({response.status})")
     return client.cookies["sessionid"], client.cookies["csrftoken"]

@@ -31,7 +31,6 @@ import pytest
 
 from tests.support.db import db_url
 from tests.support.live import app_serving, in_ci, require_in_ci
-from tests.support.oidc import OidcProvider
 from tests.support.smtp import SmtpSink
 
 from .helpers import Credentials, SameDocument, new_credentials, sign_up
@@ -102,25 +101,15 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="session")
-def oidc_provider() -> Iterator[OidcProvider]:
-    """The OpenID Connect provider the served app offers ("Log in with Test SSO")."""
-    with OidcProvider() as provider:
-        yield provider
-
-
-@pytest.fixture(scope="session")
 def app_url(
-    django_db_setup: None,
-    tmp_path_factory: pytest.TempPathFactory,
-    smtp_sink: SmtpSink,
-    oidc_provider: OidcProvider,
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory, smtp_sink: SmtpSink
 ) -> Iterator[str]:
     """Base URL of the app served by gunicorn against the pytest-django test database."""
     log = tmp_path_factory.mktemp("live-server") / "gunicorn.log"
     REPORT.server_log = log
     # Command-line settings win over the config file: three workers, every request logged.
     args = ["--workers", "3", "--access-logfile", "-", "--error-logfile", "-"]
-    env = {"EMAIL_URL": smtp_sink.url, **oidc_provider.app_env()}
+    env = {"EMAIL_URL": smtp_sink.url}
     with app_serving(db_url(), args=args, log_path=log, env=env) as app:
         sys.stderr.write(f"\n[browser] gunicorn on {app.url}\n")
         yield app.url

@@ -20,6 +20,7 @@ HTTPS_SETTINGS = {
     "SESSION_COOKIE_SECURE": True,
     "CSRF_COOKIE_SECURE": True,
     "HTTPS": True,
+    "BEHIND_PROXY": True,
 }
 
 

@@ -1,9 +1,9 @@
-"""The Compose stack for real: build, start, use over HTTP, restart, tear down.
+"""The Compose stack for real: build, start, use through the proxy, scale, update, tear down.
 
-These tests drive ``docker compose`` (Compose v2) against whatever engine DOCKER_HOST points at:
-a Docker daemon, or podman through ``../shared/compose-lab`` in CI. They run on a copy of the
-working tree without any ``.env``, as a fresh clone would be, and bring the ``todo`` project up on
-a free port. Without a reachable engine they skip, except under CI=true, where they fail.
+These tests drive ``docker compose`` (Compose v2) against whatever engine DOCKER_HOST points at: in
+CI the real Docker engine of ``../shared/compose-lab`` (see tests/support/compose.py). They run on a
+copy of the working tree without any ``.env``, as a fresh clone would be, and bring the ``todo``
+project up on free ports. Without a reachable engine they skip, except under CI=true.
 
 The tests share one stack (module scope) and run in file order: each step builds on the last.
 """
@@ -11,135 +11,61 @@ The tests share one stack (module scope) and run in file order: each step builds
 from __future__ import annotations
 
 import html
+import http.client
 import http.cookiejar
 import json
-import os
 import re
-import shutil
+import socket
+import ssl
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.compose import (
+    IN_CI,
+    Stack,
+    clean_copy,
+    engine_env,
+    request_loop,
+    requests_by_replica,
+)
 from tests.support.server import free_port
+from tests.support.slow_clients import SLOW_BODY, SLOW_HEADERS, SlowClients
 
 pytestmark = pytest.mark.compose
 
-REPO = Path(__file__).resolve().parent.parent
 PROJECT = "todo"
 NETWORK = "todo-network"
-VOLUMES = ("todo_db-data", "todo_secrets")
+VOLUMES = ("todo_db-data", "todo_secrets", "todo_proxy-data", "todo_proxy-config")
 IMAGE = "todo-web"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-# Variables from the developer's shell that would change the stack under test.
-_SCRUBBED_PREFIXES = ("DJANGO_", "MYSQL_", "DB_", "WEB_", "GUNICORN_", "COMPOSE_", "DATABASE_URL")
-
-
-def _skip_or_fail(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the compose tests must run)")
-    pytest.skip(reason)
-
-
-def _clean_copy(destination: Path) -> None:
-    """The files a clone would have: tracked + untracked-but-not-ignored, minus .env and venvs."""
-    listing = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listing.split("\0")):
-        parts = Path(name).parts
-        if parts[0] in {".venv", "venv", ".env", "staticfiles"} or "__pycache__" in parts:
-            continue
-        source = REPO / name
-        if not source.is_file():
-            continue  # listed but deleted in the working tree
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+LOGIN = "/accounts/login/"
 
 
 @dataclass
-class Stack:
-    directory: Path
-    port: int
-    env: dict[str, str]
-    state: dict[str, str] = field(default_factory=dict)
+class ComposeStack(Stack):
+    https_port: int = 0
     browser: Browser | None = None  # the signed-up visitor, once that test has passed
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def docker(
-        self, *args: str, check: bool = True, timeout: float = 300
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            ["docker", *args],
-            cwd=self.directory,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"docker {' '.join(args)} exited {result.returncode}\n"
-                f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
-            )
-        return result
-
-    def compose(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return self.docker("compose", *args, **kwargs)  # type: ignore[arg-type]
-
-    def wait_ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=5) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"/readyz not 200 within {timeout} s")
-            time.sleep(1)
-
-
-def _engine_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
-    if shutil.which("docker", path=env.get("PATH")) is None:
-        _skip_or_fail("no docker CLI on PATH")
-    for probe in (["docker", "compose", "version"], ["docker", "info"]):
-        try:
-            result = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=60)
-        except subprocess.TimeoutExpired:
-            _skip_or_fail(f"`{' '.join(probe)}` timed out")
-        if result.returncode != 0:
-            _skip_or_fail(f"`{' '.join(probe)}` failed: {result.stderr.strip()[:300]}")
-    return env
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    env = _engine_env()
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
+    env = engine_env()
     directory = tmp_path_factory.mktemp("clone") / "todo"
     directory.mkdir()
-    _clean_copy(directory)
+    clean_copy(directory)
     assert not (directory / ".env").exists()
-    port = free_port()
-    env["WEB_PORT"] = str(port)
-    s = Stack(directory=directory, port=port, env=env)
+    port, https_port = free_port(), free_port()
+    env.update(WEB_PORT=str(port), HTTPS_PORT=str(https_port))
+    s = ComposeStack(directory=directory, port=port, env=env, https_port=https_port)
 
     existing = s.docker("volume", "ls", "--quiet").stdout.split()
     if any(volume in existing for volume in VOLUMES):
@@ -157,7 +83,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     healthy = time.monotonic()
     print(
         f"\ncompose: build {built - started:.1f} s; "
-        f"`up -d --build --wait` to healthy {healthy - built:.1f} s"
+        f"`up -d --build --wait` to healthy (db, web, proxy) {healthy - built:.1f} s"
     )
     try:
         yield s
@@ -171,28 +97,42 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 class Browser:
     """A tiny cookie-keeping HTTP client that speaks Django's CSRF protocol."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, tls: ssl.SSLContext | None = None) -> None:
         self.base_url = base_url
         self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies),
+            urllib.request.HTTPSHandler(context=tls),
+        )
 
     def get(self, path: str) -> tuple[str, str]:
         with self.opener.open(self.base_url + path, timeout=15) as response:
             return response.geturl(), response.read().decode("utf-8")
 
-    def post(self, path: str, data: dict[str, str]) -> tuple[str, str]:
+    def post(
+        self, path: str, data: dict[str, str], headers: dict[str, str] | None = None
+    ) -> tuple[str, str]:
         body = urllib.parse.urlencode(data).encode("utf-8")
         request = urllib.request.Request(self.base_url + path, data=body, method="POST")  # noqa: S310
         request.add_header("Referer", self.base_url + path)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         with self.opener.open(request, timeout=15) as response:
             return response.geturl(), response.read().decode("utf-8")
 
-    def submit(self, page: str, form_html: str, action: str, data: dict[str, str]) -> str:
+    def submit(
+        self,
+        page: str,
+        form_html: str,
+        action: str,
+        data: dict[str, str],
+        headers: dict[str, str] | None = None,
+    ) -> str:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form_html)
         assert token, f"no CSRF token in form on {page}"
         target = urllib.parse.urljoin(page, html.unescape(action) or page)
         path = urllib.parse.urlsplit(target)._replace(scheme="", netloc="").geturl()
-        _, text = self.post(path, {"csrfmiddlewaretoken": token.group(1), **data})
+        _, text = self.post(path, {"csrfmiddlewaretoken": token.group(1), **data}, headers)
         return text
 
 
@@ -206,16 +146,16 @@ def _form_with(page_html: str, field_name: str) -> tuple[str, str]:
     raise AssertionError(f"no form with a {field_name!r} field")
 
 
-def test_config_is_valid_without_env_file(stack: Stack) -> None:
+def test_config_is_valid_without_env_file(stack: ComposeStack) -> None:
     stack.compose("config", "--quiet")
 
 
-def test_readyz_answers_200_on_the_published_port(stack: Stack) -> None:
+def test_readyz_answers_200_through_the_proxy_on_the_published_port(stack: ComposeStack) -> None:
     with urllib.request.urlopen(f"{stack.base_url}/readyz", timeout=10) as response:  # noqa: S310
         assert response.status == 200
 
 
-def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: Stack) -> None:
+def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: ComposeStack) -> None:
     username = f"compose-{uuid.uuid4().hex[:8]}"
     password = f"Pw-{uuid.uuid4().hex}"
     title = f"Ship the stack \U0001f680 {uuid.uuid4().hex[:6]}"  # a 4-byte UTF-8 character
@@ -234,18 +174,18 @@ def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: Stack) -> None:
 
     _, tasks = browser.get("/")
     assert title in html.unescape(tasks)
-    stack.state.update(username=username, title=title)
+    stack.state.update(username=username, password=password, title=title)
     stack.browser = browser
 
 
-def _task_is_listed(stack: Stack) -> None:
+def _task_is_listed(stack: ComposeStack) -> None:
     assert stack.browser is not None
     page, tasks = stack.browser.get("/")
     assert "/accounts/login" not in page, "the session did not survive"
     assert stack.state["title"] in html.unescape(tasks)
 
 
-def test_the_task_survives_restarting_web(stack: Stack) -> None:
+def test_the_task_survives_restarting_web(stack: ComposeStack) -> None:
     if stack.browser is None:
         pytest.skip("needs the sign-up step")
     stack.compose("restart", "web")
@@ -253,7 +193,7 @@ def test_the_task_survives_restarting_web(stack: Stack) -> None:
     _task_is_listed(stack)
 
 
-def test_the_task_and_the_session_survive_down_and_up(stack: Stack) -> None:
+def test_the_task_and_the_session_survive_down_and_up(stack: ComposeStack) -> None:
     if stack.browser is None:
         pytest.skip("needs the sign-up step")
     stack.compose("down")
@@ -264,7 +204,7 @@ def test_the_task_and_the_session_survive_down_and_up(stack: Stack) -> None:
     _task_is_listed(stack)
 
 
-def test_export_tasks_inside_web_sees_the_task(stack: Stack) -> None:
+def test_export_tasks_inside_web_sees_the_task(stack: ComposeStack) -> None:
     if stack.browser is None:
         pytest.skip("needs the sign-up step")
     username = stack.state["username"]
@@ -280,7 +220,7 @@ def test_export_tasks_inside_web_sees_the_task(stack: Stack) -> None:
     assert stack.state["title"] in exported
 
 
-def test_web_runs_as_a_non_root_user_on_a_read_only_root(stack: Stack) -> None:
+def test_web_runs_as_a_non_root_user_on_a_read_only_root(stack: ComposeStack) -> None:
     uid = stack.compose("exec", "-T", "web", "id", "-u").stdout.strip()
     assert uid == "10001"
     touched = stack.compose("exec", "-T", "web", "touch", "/app/written", check=False)
@@ -288,7 +228,7 @@ def test_web_runs_as_a_non_root_user_on_a_read_only_root(stack: Stack) -> None:
     assert "Read-only file system" in touched.stderr
 
 
-def test_web_cannot_read_the_mysql_root_password(stack: Stack) -> None:
+def test_web_cannot_read_the_mysql_root_password(stack: ComposeStack) -> None:
     read = stack.compose(
         "exec", "-T", "web", "cat", "/run/todo-secrets/mysql_root_password", check=False
     )
@@ -296,7 +236,7 @@ def test_web_cannot_read_the_mysql_root_password(stack: Stack) -> None:
     assert "Permission denied" in read.stderr
 
 
-def test_the_database_grants_the_test_database_and_stores_utf8mb4(stack: Stack) -> None:
+def test_the_database_grants_the_test_database_and_stores_utf8mb4(stack: ComposeStack) -> None:
     query = (
         "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
         "WHERE SCHEMA_NAME = 'todo'; SHOW GRANTS FOR 'todo'@'%';"
@@ -323,7 +263,7 @@ def _lookup_from(stack: Stack, network: str, *names: str) -> subprocess.Complete
         stack.docker("rm", "--force", container, check=False)
 
 
-def test_only_containers_on_todo_network_resolve_db(stack: Stack) -> None:
+def test_only_containers_on_todo_network_resolve_db(stack: ComposeStack) -> None:
     on_network = _lookup_from(stack, NETWORK, "db", "todo-mysql")
     assert on_network.returncode == 0, on_network.stderr
     db_address, alias_address = on_network.stdout.split()
@@ -341,16 +281,250 @@ def test_only_containers_on_todo_network_resolve_db(stack: Stack) -> None:
     assert inspected[0]["Name"] == NETWORK
 
 
-def test_db_publishes_no_port(stack: Stack) -> None:
-    container = stack.compose("ps", "--quiet", "db").stdout.strip()
-    bindings = json.loads(stack.docker("inspect", container).stdout)[0]["HostConfig"][
-        "PortBindings"
-    ]
-    # Exposed ports may be listed (podman lists them with no binding); none is bound to the host.
-    assert not any((bindings or {}).values())
+def _port_bindings(stack: ComposeStack, service: str) -> dict[str, list[dict[str, str]]]:
+    container = stack.compose("ps", "--quiet", service).stdout.split()[0]
+    inspected = json.loads(stack.docker("inspect", container).stdout)[0]
+    bindings: dict[str, list[dict[str, str]]] = inspected["HostConfig"]["PortBindings"] or {}
+    return {port: hosts for port, hosts in bindings.items() if hosts}
 
 
-def test_down_with_volumes_removes_the_data(stack: Stack) -> None:
+def test_only_the_proxy_publishes_ports_and_it_is_healthy(stack: ComposeStack) -> None:
+    assert _port_bindings(stack, "db") == {}
+    assert _port_bindings(stack, "web") == {}
+    proxy = _port_bindings(stack, "proxy")
+    assert {port: hosts[0]["HostPort"] for port, hosts in proxy.items()} == {
+        "80/tcp": str(stack.port),
+        "443/tcp": str(stack.https_port),
+    }
+    container = stack.compose("ps", "--quiet", "proxy").stdout.strip()
+    health = stack.docker("inspect", "--format", "{{.State.Health.Status}}", container)
+    assert health.stdout.strip() == "healthy"
+
+
+def test_the_proxy_serves_hashed_static_files_compressed_and_cached_for_a_year(
+    stack: ComposeStack,
+) -> None:
+    _, page = Browser(stack.base_url).get(LOGIN)
+    stylesheet = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', page)
+    assert stylesheet, "the login page links no hashed stylesheet"
+    request = urllib.request.Request(  # noqa: S310
+        stack.base_url + stylesheet.group(1), headers={"Accept-Encoding": "gzip"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        headers = response.headers
+    assert headers["Server"] == "Caddy"  # not proxied: gunicorn would say so, with a Via header
+    assert headers["Via"] is None
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert headers["Content-Encoding"] == "gzip"
+
+
+def _upload_status(stack: ComposeStack, size: int) -> tuple[str, int]:
+    """POST a body of `size` bytes as fast as the proxy takes it: (status line, bytes sent)."""
+    sock = socket.create_connection(("127.0.0.1", stack.port), timeout=30)
+    sock.sendall(
+        f"POST {LOGIN} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {size}\r\n\r\n".encode()
+    )
+    sent = 0
+
+    def send_body() -> None:
+        nonlocal sent
+        chunk = b"\0" * 65536
+        try:
+            while sent < size:
+                sent += sock.send(chunk[: size - sent])
+        except OSError:
+            pass  # the proxy answered and closed the connection
+
+    sender = threading.Thread(target=send_body, daemon=True)
+    sender.start()
+    try:
+        status_line = sock.makefile("rb").readline().decode("latin-1").strip()
+    finally:
+        sock.close()
+        sender.join(timeout=30)
+    return status_line, sent
+
+
+def test_a_100_mb_body_gets_413_from_the_proxy(stack: ComposeStack) -> None:
+    status_line, sent = _upload_status(stack, 100 * 1024 * 1024)
+    print(f"\nproxy: 100 MB upload answered {status_line!r} after {sent / 1e6:.1f} MB sent")
+    assert status_line.startswith("HTTP/1.1 413")
+
+
+def test_django_trusts_the_proxy_not_a_forged_x_forwarded_for(stack: ComposeStack) -> None:
+    # Each attempt claims another client address. If Django believed the header, every attempt
+    # would come from a new address and the lockout (5 failures per username and address) would
+    # never trigger; the proxy replaces the header with the real peer, so it does.
+    browser = Browser(stack.base_url)
+    username = f"forged-{uuid.uuid4().hex[:8]}"
+    statuses = []
+    for attempt in range(6):
+        page, login = browser.get(LOGIN)
+        action, form = _form_with(login, "password")
+        forged = {"X-Forwarded-For": f"203.0.113.{attempt}", "X-Forwarded-Proto": "https"}
+        try:
+            browser.submit(page, form, action, {"username": username, "password": "no"}, forged)
+            statuses.append(200)
+        except urllib.error.HTTPError as exc:
+            statuses.append(exc.code)
+    assert statuses[:4] == [200] * 4
+    assert statuses[-1] == 429
+
+
+def _web_log_lines(stack: ComposeStack, needle: str) -> int:
+    return stack.compose("logs", "--no-color", "web").stdout.count(needle)
+
+
+def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None:
+    # One web replica with a handful of sync workers: 100 slow connections would take them all if
+    # they reached gunicorn. Through the proxy, a normal visitor asks once a second for 60 s.
+    slow_headers = SlowClients("127.0.0.1", stack.port, SLOW_HEADERS, count=50)
+    slow_bodies = SlowClients("127.0.0.1", stack.port, SLOW_BODY, count=50)
+    posts_before = _web_log_lines(stack, f"POST {LOGIN}")
+    latencies: list[float] = []
+    failures: list[str] = []
+    slow_headers.start()
+    slow_bodies.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            asked = time.monotonic()
+            try:
+                with urllib.request.urlopen(stack.base_url + LOGIN, timeout=10) as response:  # noqa: S310
+                    response.read()
+                    if response.status != 200:
+                        failures.append(f"HTTP {response.status}")
+            except (urllib.error.URLError, OSError) as exc:
+                failures.append(repr(exc))
+            latencies.append(time.monotonic() - asked)
+            time.sleep(max(0.0, 1 - latencies[-1]))
+    finally:
+        slow_headers.stop()
+        slow_bodies.stop()
+    posts_after = _web_log_lines(stack, f"POST {LOGIN}")
+    print(
+        f"\nproxy: 50 slow-header + 50 slow-body connections for 60 s; {len(latencies)} "
+        f"GET {LOGIN}, {len(failures)} failed, latency max {max(latencies):.3f} s, "
+        f"median {sorted(latencies)[len(latencies) // 2]:.3f} s; the proxy cut "
+        f"{slow_headers.cuts} slow-header connections (held at most "
+        f"{max(slow_headers.held, default=0):.0f} s) and {slow_bodies.cuts} slow-body ones "
+        f"(at most {max(slow_bodies.held, default=0):.0f} s); gunicorn logged "
+        f"{posts_after - posts_before} of their POSTs"
+    )
+    assert failures == []
+    # read_header disconnects the slow-header clients; read_body abandons the slow bodies, which
+    # therefore never reach gunicorn (Caddy keeps their idle sockets, not a worker).
+    assert slow_headers.cuts >= 50
+    assert posts_after == posts_before
+
+
+def test_three_replicas_all_serve(stack: ComposeStack) -> None:
+    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+    marker = f"spread={uuid.uuid4().hex}"
+    for _ in range(30):
+        with urllib.request.urlopen(f"{stack.base_url}{LOGIN}?{marker}", timeout=10) as r:  # noqa: S310
+            assert r.status == 200
+    counts = requests_by_replica(stack.compose("logs", "--no-color", "web").stdout, marker)
+    print(f"\ncompose: 30 requests over 3 replicas: {dict(counts)}")
+    assert sorted(counts) == ["web-1", "web-2", "web-3"]
+    assert sum(counts.values()) == 30
+
+
+def test_a_killed_replica_costs_no_failed_get(stack: ComposeStack) -> None:
+    victim = stack.compose("ps", "--quiet", "web").stdout.split()[1]
+    with request_loop(stack.base_url + LOGIN) as result:
+        time.sleep(3)
+        stack.docker("kill", victim)
+        time.sleep(10)
+    print(f"\ncompose: `docker kill` of one of 3 replicas under a request loop: {result}")
+    assert result.requests > 100
+    assert result.failures == []
+    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+
+
+def _web_containers(stack: ComposeStack) -> dict[str, str]:
+    """Running web replica ID -> its image ID."""
+    ids = stack.compose("ps", "--quiet", "web").stdout.split()
+    images = stack.docker("inspect", "--format", "{{.Image}}", *ids).stdout.split()
+    return dict(zip(ids, images, strict=True))
+
+
+def test_the_update_script_replaces_every_replica_without_a_failed_request(
+    stack: ComposeStack,
+) -> None:
+    before = _web_containers(stack)
+    assert len(before) == 3
+    with (stack.directory / "todos" / "__init__.py").open("a") as module:
+        module.write("# the next release\n")  # a code change, so the build makes a new image
+    with request_loop(stack.base_url + LOGIN) as result:
+        started = time.monotonic()
+        update = subprocess.run(
+            ["bash", "deploy/update.sh"],
+            cwd=stack.directory,
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        took = time.monotonic() - started
+        time.sleep(2)
+    assert update.returncode == 0, update.stdout[-3000:] + update.stderr[-3000:]
+    print(f"\ncompose: deploy/update.sh took {took:.1f} s; request loop meanwhile: {result}")
+    after = _web_containers(stack)
+    assert len(after) == 3
+    assert not set(after) & set(before)
+    assert len(set(after.values())) == 1
+    assert set(after.values()).isdisjoint(before.values())
+    assert result.failures == []
+
+
+def _local_ca(stack: ComposeStack, directory: Path) -> ssl.SSLContext:
+    """A client context that trusts only the proxy's local CA (Caddy's `tls internal` root)."""
+    root = directory / "caddy-root.crt"
+    stack.compose("cp", "proxy:/data/caddy/pki/authorities/local/root.crt", str(root))
+    return ssl.create_default_context(cafile=str(root))
+
+
+def test_https_with_the_local_ca_turns_on_django_hardening(
+    stack: ComposeStack, tmp_path: Path
+) -> None:
+    (stack.directory / ".env").write_text("SITE_ADDRESS=https://localhost\n")
+    started = time.monotonic()
+    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
+    took = time.monotonic() - started
+    print(f"\ncompose: `up -d --wait` after setting SITE_ADDRESS=https://localhost {took:.1f} s")
+    tls = _local_ca(stack, tmp_path)
+    base = f"https://localhost:{stack.https_port}"
+
+    with urllib.request.urlopen(base + LOGIN, timeout=15, context=tls) as response:  # noqa: S310
+        assert response.status == 200
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+        assert "Secure" in response.headers["Set-Cookie"]
+    plain = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+    plain.request("GET", LOGIN, headers={"Host": "localhost"})
+    redirect = plain.getresponse()
+    assert redirect.status == 308
+    assert redirect.getheader("Location") == f"https://localhost{LOGIN}"
+    plain.close()
+
+    if stack.browser is not None:  # the visitor signs in again, over HTTPS
+        browser = Browser(base, tls)
+        page, login = browser.get(LOGIN)
+        action, form = _form_with(login, "password")
+        data = {"username": stack.state["username"], "password": stack.state["password"]}
+        browser.submit(page, form, action, data)
+        page, tasks = browser.get("/")
+        assert "/accounts/login" not in page
+        assert stack.state["title"] in html.unescape(tasks)
+
+    deploy = stack.compose(
+        "exec", "-T", "web", "python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"
+    )
+    assert "no issues" in deploy.stdout
+
+
+def test_down_with_volumes_removes_the_data(stack: ComposeStack) -> None:
     stack.compose("down", "--volumes")
     volumes = stack.docker("volume", "ls", "--quiet").stdout.split()
     assert not [v for v in VOLUMES if v in volumes]

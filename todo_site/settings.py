@@ -28,14 +28,13 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105
 
 
-
 def _site_address(address: str) -> tuple[str | None, bool]:
     """(host name, served over HTTPS?) of the proxy's SITE_ADDRESS, read the way Caddy reads it:
     an https:// address, or a bare host name not on port 80, gets TLS; http:// or a port alone
     (the default, ":80") stays plain HTTP."""
     parts = urlsplit(address if "://" in address else f"//{address}")
-    tls = parts.scheme == "https" or (not parts.scheme and bool(parts.hostname) and parts.port != 80)
-    return parts.hostname, tls
+    bare_host = not parts.scheme and bool(parts.hostname)
+    return parts.hostname, parts.scheme == "https" or (bare_host and parts.port != 80)
 
 
 # The proxy's public address (compose's SITE_ADDRESS); empty: plain http://localhost:8000.

@@ -45,7 +45,7 @@ def main() -> int:
             "status": response.status_code,
             "count": len(sql),
             "sql": sql,
-            "explain": [explain(connection, query) for query in sql if _reads_tasks(query)],
+            "explain": [plan_of(connection, query) for query in sql if _reads_tasks(query)],
         }
     # Django's own logging also goes to stdout: the result is the one marked line.
     print("BENCH_QUERIES " + json.dumps(results))
@@ -56,12 +56,11 @@ def _reads_tasks(sql: str) -> bool:
     return sql.startswith("SELECT") and "FROM `todos_task`" in sql
 
 
-def explain(connection: Any, sql: str) -> dict[str, Any]:
-    """MariaDB's plan for one captured query: which index it uses and how many rows it reads."""
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql)
-        columns = [column[0].lower() for column in cursor.description]
-        row = dict(zip(columns, cursor.fetchone(), strict=True))
+def plan_of(connection: Any, sql: str) -> dict[str, Any]:
+    """Which index one captured query uses and how many rows it reads."""
+    from tests.support.db import explain
+
+    row = explain(sql, connection)
     return {
         "sql": sql,
         "type": row.get("type"),

@@ -16,7 +16,7 @@ One run, on this machine:
 """
 
 # This harness starts its own subprocesses (manage.py, gunicorn, wrk, git) from fixed argv lists.
-# ruff: noqa: S603, S607
+# ruff: noqa: S603
 
 from __future__ import annotations
 
@@ -24,29 +24,30 @@ import argparse
 import contextlib
 import dataclasses
 import datetime as dt
-import http.cookiejar
 import json
 import os
 import platform
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.support import db
+from tests.support.http import HttpClient
+from tests.support.live import GUNICORN, WSGI_APP, AppProcess, clean_env, manage
+from todo_site.database import CHARSET
+
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_APP_DIR = BENCH_DIR.parent
+# The shared live-app layer, copied into the snapshot beside the harness.
+SUPPORT_DIR = DEFAULT_APP_DIR / "tests" / "support"
 RESULTS_DIR = BENCH_DIR / "results"
 LUA_SCRIPT = BENCH_DIR / "report.lua"
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/todo_bench"
@@ -85,46 +86,26 @@ class Scenario:
     encoding: str = "-"
 
 
+def _write(name: str, path: str, description: str) -> Scenario:
+    """A POST as the 1,000-task user, answered by the redirect-after-POST (report.lua's mode)."""
+    mode = name.removesuffix("-1k")
+    return Scenario(name, "bench1k", "POST", path, description, mode=mode, expected=302)
+
+
+GZIP = "gzip, deflate, br"  # what browsers send
 SCENARIOS = [
     Scenario("hello", "", "GET", "/", "bare WSGI app, same gunicorn config (the ceiling)"),
     Scenario(
-        "healthz",
-        "",
-        "GET",
-        "/healthz",
-        "Django's floor: the whole middleware stack, no session, no DB, no template",
+        "healthz", "", "GET", "/healthz", "Django's floor: middleware, no session/DB/template"
     ),
     Scenario("tasks-10", "bench10", "GET", "/", "tasks page, 10 tasks"),
     Scenario("tasks-1k", "bench1k", "GET", "/", "tasks page, 1,000 tasks (first page of 50)"),
-    Scenario(
-        "tasks-1k-gzip",
-        "bench1k",
-        "GET",
-        "/",
-        "same, Accept-Encoding: gzip as browsers send",
-        encoding="gzip, deflate, br",
-    ),
+    Scenario("tasks-1k-gzip", "bench1k", "GET", "/", "same, gzip as browsers ask", encoding=GZIP),
     Scenario("tasks-10k", "bench10k", "GET", "/", "tasks page, 10,000 tasks"),
     Scenario("active-1k", "bench1k", "GET", "/?filter=active", "Active filter, 1,000 tasks"),
     Scenario("search-1k", "bench1k", "GET", "/?q=milk", "search ?q=milk, 1,000 tasks"),
-    Scenario(
-        "add-1k",
-        "bench1k",
-        "POST",
-        "/lists/{list}/tasks/",
-        "add a task (POST, 302)",
-        mode="add",
-        expected=302,
-    ),
-    Scenario(
-        "toggle-1k",
-        "bench1k",
-        "POST",
-        "/tasks/{task}/toggle/",
-        "toggle a task (POST, 302)",
-        mode="toggle",
-        expected=302,
-    ),
+    _write("add-1k", "/lists/{list}/tasks/", "add a task (POST, 302)"),
+    _write("toggle-1k", "/tasks/{task}/toggle/", "toggle a task (POST, 302)"),
 ]
 
 
@@ -151,7 +132,7 @@ def mysql_connect(url: str, *, database: bool = True) -> Any:
         "port": int(config.get("PORT") or 3306),
         "user": config.get("USER") or "root",
         "password": config.get("PASSWORD") or "",
-        "charset": "utf8mb4",
+        "charset": CHARSET,
     }
     if database:
         kwargs["database"] = config["NAME"]
@@ -164,18 +145,15 @@ def recreate_database(url: str) -> None:
         raise SystemExit(f"refusing an unusual database name: {name!r}")
     connection = mysql_connect(url, database=False)
     try:
-        cursor = connection.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        db.recreate_database(connection.cursor(), name)
     finally:
         connection.close()
 
 
 def drop_database(url: str) -> None:
-    name = database_settings(url)["NAME"]
     connection = mysql_connect(url, database=False)
     try:
-        connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        db.drop_database(connection.cursor(), database_settings(url)["NAME"])
     finally:
         connection.close()
 
@@ -207,9 +185,11 @@ def snapshot(app_dir: Path, into: Path) -> Path:
     """What `COPY . .` puts in the image, then `collectstatic` as the Dockerfile runs it."""
     target = into / "app"
     shutil.copytree(app_dir, target, ignore=SNAPSHOT_IGNORE)
-    # The harness itself (hello app, query counter) runs from the snapshot too.
+    # The harness itself (hello app, query counter, the live-app layer) runs from the snapshot too.
     if not (target / "bench").is_dir():
         shutil.copytree(BENCH_DIR, target / "bench", ignore=SNAPSHOT_IGNORE)
+    shutil.copytree(SUPPORT_DIR, target / "tests" / "support", ignore=SNAPSHOT_IGNORE)
+    (target / "tests" / "__init__.py").touch()
     return target
 
 
@@ -219,14 +199,7 @@ class Env:
     values: dict[str, str]
 
     def manage(self, *args: str, quiet: bool = True) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=self.app,
-            env=self.values,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = manage(*args, env=self.values, cwd=self.app, timeout=1800)
         if result.returncode != 0:
             raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
         if not quiet:
@@ -234,88 +207,35 @@ class Env:
         return result.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def worker_pids(app: AppProcess) -> list[int]:
+    pid = app.process.pid
+    with contextlib.suppress(OSError):
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        return sorted(int(child) for child in children.split())
+    return []
 
 
-def http_status(url: str, timeout: float = 2.0) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our URL
-            status: int = response.status
-            return status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (OSError, urllib.error.URLError):
-        return 0
-
-
-@dataclasses.dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+def worker_rss_kib(app: AppProcess) -> dict[int, int]:
+    rss = {}
+    for pid in worker_pids(app):
         with contextlib.suppress(OSError):
-            return sorted(int(pid) for pid in children.read_text().split())
-        return []
-
-    def worker_rss_kib(self) -> dict[int, int]:
-        rss = {}
-        for pid in self.worker_pids():
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        rss[pid] = int(line.split()[1])
-        return rss
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss[pid] = int(line.split()[1])
+    return rss
 
 
-@contextlib.contextmanager
 def gunicorn(
     env: Env, name: str, wsgi_app: str, extra_args: list[str], ready_path: str, workdir: Path
-) -> Iterator[Server]:
-    port = free_port()
-    log_path = workdir / f"gunicorn-{name}.log"
-    values = env.values | {"GUNICORN_BIND": f"127.0.0.1:{port}"}
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "-c",
-        "gunicorn.conf.py",
-        *extra_args,
-        wsgi_app,
-    ]
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command, cwd=env.app, env=values, stdout=log_file, stderr=subprocess.STDOUT
-        )
-    server = Server(name, process, port, log_path)
-    try:
-        deadline = time.monotonic() + 60
-        while http_status(server.base + ready_path) != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn ({name}) did not start; see {log_path}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        server.stop()
+) -> AppProcess:
+    """The container's command, ``gunicorn -c gunicorn.conf.py``, on a free port."""
+    return AppProcess(
+        (*GUNICORN, *extra_args, wsgi_app),
+        env=env.values,
+        ready_path=ready_path,
+        cwd=env.app,
+        log_path=workdir / f"gunicorn-{name}.log",
+    )
 
 
 # --- logging in -------------------------------------------------------------------------------
@@ -335,19 +255,13 @@ class Session:
 
 
 def login(base: str, username: str) -> tuple[str, str]:
-    """The real login form: GET for the CSRF cookie, POST the credentials, keep the session."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(base + "/accounts/login/", timeout=10).read()
-    cookies = {cookie.name: cookie.value or "" for cookie in jar}
-    form = urllib.parse.urlencode(
-        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": cookies["csrftoken"]}
-    ).encode()
-    with opener.open(base + "/accounts/login/", data=form, timeout=10) as response:
-        if urllib.parse.urlsplit(response.url).path.startswith("/accounts/login"):
-            raise SystemExit(f"logging in as {username} failed")
-    cookies = {cookie.name: cookie.value or "" for cookie in jar}
-    return cookies["sessionid"], cookies["csrftoken"]
+    """The real login form: GET it, POST the credentials, keep the session cookie."""
+    client = HttpClient(base)
+    client.get("/accounts/login/")
+    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+    if response.status != 302 or response.headers["location"].startswith("/accounts/login"):
+        raise SystemExit(f"logging in as {username} failed ({response.status})")
+    return client.cookies["sessionid"], client.cookies["csrftoken"]
 
 
 # --- wrk ----------------------------------------------------------------------------------------
@@ -404,55 +318,32 @@ def run_wrk(
 def time_cold_start(env: Env, workdir: Path, label: str, extra_args: list[str]) -> dict[str, float]:
     """Seconds from starting docker/entrypoint.sh (database already up) to the first 200 of
     /readyz, with the moments the entrypoint reaches gunicorn and a worker boots."""
-    port = free_port()
-    values = env.values | {
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "PATH": f"{Path(sys.executable).parent}:{env.values.get('PATH', '')}",
-    }
     command = [
         str(env.app / "docker" / "entrypoint.sh"),
         "gunicorn",
         "--config",
         "gunicorn.conf.py",
         *extra_args,
-        "todo_site.wsgi:application",
+        WSGI_APP,
     ]
-    marks: dict[str, float] = {}
-    start = time.monotonic()
-    process = subprocess.Popen(
-        command, cwd=env.app, env=values, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    app = AppProcess(
+        command,
+        env=env.values,
+        ready_path="/readyz",
+        cwd=env.app,
+        log_path=workdir / f"cold-{label}.log",
+        timeout=120,
+        poll=0.02,
     )
-    lines: list[str] = []
-
-    def read_output() -> None:
-        for raw in process.stdout or []:
-            line = raw.decode(errors="replace")
-            lines.append(line)
-            now = time.monotonic() - start
-            if "entrypoint: starting" in line:
-                marks.setdefault("entrypoint_done_s", now)
-            elif "Booting worker" in line:
-                marks.setdefault("first_worker_s", now)
-
-    reader = threading.Thread(target=read_output, daemon=True)
-    reader.start()
     try:
-        deadline = start + 120
-        while http_status(f"http://127.0.0.1:{port}/readyz", timeout=1) != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                (workdir / f"cold-{label}.log").write_text("".join(lines))
-                raise SystemExit(f"cold start ({label}) failed; see {workdir}/cold-{label}.log")
-            time.sleep(0.02)
-        marks["ready_s"] = time.monotonic() - start
+        marks = {"ready_s": app.start().wait_ready()}
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        reader.join(timeout=5)
+        app.stop()
+    for at, line in app.lines:
+        if "entrypoint: starting" in line:
+            marks.setdefault("entrypoint_done_s", at)
+        elif "Booting worker" in line:
+            marks.setdefault("first_worker_s", at)
     return marks
 
 
@@ -460,19 +351,13 @@ def time_cold_start(env: Env, workdir: Path, label: str, extra_args: list[str]) 
 
 
 def git_description(app_dir: Path) -> str:
+    def git(*args: str) -> str:
+        command = ["git", "-C", str(app_dir), *args]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(app_dir), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + (" (with uncommitted changes)" if dirty else "")
@@ -621,27 +506,38 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
-    scenarios = SCENARIOS[1:]
-    if args.only:
-        wanted = set(args.only.split(","))
-        scenarios = [scenario for scenario in scenarios if scenario.name in wanted]
-
     workdir = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     started = dt.datetime.now(dt.UTC)
+    env = prepare(args, workdir)
+    report = Load(args, env, workdir).run(selected_scenarios(args.only))
+    if args.cold_start_runs:
+        report["cold_start"] = cold_starts(args, env, workdir)
+    report["meta"] = run_meta(args, started, report.pop("workers"))
+    write_report(report, started, args.label)
+    if args.keep:
+        log(f"kept {workdir} and the database")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+        drop_database(args.database_url)
+    return 0
+
+
+def selected_scenarios(only: str | None) -> list[Scenario]:
+    """Every scenario but the ceiling (which always runs), or those named in ``--only``."""
+    wanted = set(only.split(",")) if only else None
+    return [s for s in SCENARIOS[1:] if wanted is None or s.name in wanted]
+
+
+def prepare(args: argparse.Namespace, workdir: Path) -> Env:
+    """Snapshot and collectstatic as the image build does; a fresh, migrated, seeded database."""
     log(f"snapshot of {args.app_dir} in {workdir}")
     app = snapshot(args.app_dir.resolve(), workdir)
-    values = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "GUNICORN_", "DB_")) and key != "WEB_CONCURRENCY"
-    }
-    values |= {
-        "DJANGO_SETTINGS_MODULE": "todo_site.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": args.database_url,
-        "PYTHONUNBUFFERED": "1",
-    }
+    values = clean_env(
+        DJANGO_SETTINGS_MODULE="todo_site.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=args.database_url,
+    )
     if args.web_concurrency:
         values["WEB_CONCURRENCY"] = str(args.web_concurrency)
     for item in args.env:
@@ -656,101 +552,130 @@ def main(argv: list[str] | None = None) -> int:
     env.manage("migrate", "--noinput")
     for username, count in USERS.items():
         env.manage("seed_demo", "--user", username, "--tasks", str(count), "--password", PASSWORD)
+    return env
 
-    report: dict[str, Any] = {"rows": [], "queries": {}}
-    wrk_options = {
-        "connections": args.connections,
-        "threads": args.threads,
-    }
-    with (
-        gunicorn(env, "hello", "bench.hello:application", args.gunicorn_arg, "/", workdir) as hello,
-        gunicorn(
-            env, "app", "todo_site.wsgi:application", args.gunicorn_arg, "/healthz", workdir
-        ) as server,
-    ):
-        sessions: dict[str, Session] = {}
+
+class Load:
+    """The load part of a run: both servers up, every user logged in, wrk row by row."""
+
+    def __init__(self, args: argparse.Namespace, env: Env, workdir: Path) -> None:
+        self.args = args
+        self.env = env
+        self.workdir = workdir
+        self.wrk_options: dict[str, Any] = {
+            "connections": args.connections,
+            "threads": args.threads,
+        }
+        self.base = ""
+        self.sessions: dict[str, Session] = {}
+
+    def run(self, scenarios: list[Scenario]) -> dict[str, Any]:
+        args, env, workdir = self.args, self.env, self.workdir
+        with (
+            gunicorn(
+                env, "hello", "bench.hello:application", args.gunicorn_arg, "/", workdir
+            ) as hello,
+            gunicorn(env, "app", WSGI_APP, args.gunicorn_arg, "/healthz", workdir) as server,
+        ):
+            self.base = server.url
+            self.log_in()
+            log("SQL queries per request")
+            queries = count_queries(env, scenarios, self.sessions, self.url_for)
+            for name, info in queries.items():
+                log(f"  {name}: {info['count']} queries (status {info['status']})")
+
+            log("load (the ceiling before and after every row)")
+            # Warm every app worker before sampling its memory.
+            run_wrk(server.url + "/healthz", duration=2, **self.wrk_options)
+            rss_before = worker_rss_kib(server)
+            hellos, rows = self.rows_beside_the_ceiling(scenarios, hello.url + "/")
+            rss = rss_summary(rss_before, worker_rss_kib(server))
+            soak = self.soak(server) if args.soak else None
+            workers = len(worker_pids(server))
+        return summarise(hellos, rows) | {
+            "queries": queries,
+            "rss": rss,
+            "soak": soak,
+            "workers": workers,
+        }
+
+    def log_in(self) -> None:
         for username in USERS:
-            sessionid, csrftoken = login(server.base, username)
-            list_id, task_ids = user_ids(args.database_url, username)
-            sessions[username] = Session(username, sessionid, csrftoken, list_id, task_ids)
+            sessionid, csrftoken = login(self.base, username)
+            list_id, task_ids = user_ids(self.args.database_url, username)
+            self.sessions[username] = Session(username, sessionid, csrftoken, list_id, task_ids)
 
-        def url_for(scenario: Scenario) -> str:
-            if not scenario.user:
-                return server.base + scenario.path
-            session = sessions[scenario.user]
-            path = scenario.path.replace("{list}", str(session.list_id))
-            return server.base + path.replace("{task}", str(session.task_ids[0]))
+    def url_for(self, scenario: Scenario) -> str:
+        if not scenario.user:
+            return self.base + scenario.path
+        session = self.sessions[scenario.user]
+        path = scenario.path.replace("{list}", str(session.list_id))
+        return self.base + path.replace("{task}", str(session.task_ids[0]))
 
-        log("SQL queries per request")
-        report["queries"] = count_queries(env, scenarios, sessions, url_for)
-        for name, info in report["queries"].items():
-            log(f"  {name}: {info['count']} queries (status {info['status']})")
+    def measure(self, scenario: Scenario, url: str | None = None) -> dict[str, Any]:
+        options: dict[str, Any] = dict(self.wrk_options)
+        if scenario.user:
+            session = self.sessions[scenario.user]
+            options |= {
+                "cookie": session.cookie_header,
+                "csrf": session.csrftoken,
+                "task_ids": ",".join(map(str, session.task_ids)),
+            }
+        url = url or self.url_for(scenario)
+        options |= {"mode": scenario.mode, "expected": scenario.expected}
+        options["encoding"] = scenario.encoding
+        if self.args.warmup:
+            run_wrk(url, duration=self.args.warmup, **options)
+        result = run_wrk(url, duration=self.args.duration, **options)
+        log(
+            f"  {scenario.name:<15} {result['rps']:>8,.0f} req/s  "
+            f"p50 {ms(result['latency_us']['p50'])} ms  p99 {ms(result['latency_us']['p99'])} "
+            f"ms  bad {result['unexpected_status']}  errors {result['socket_errors']}"
+        )
+        return {"scenario": scenario.name, "description": scenario.description} | result
 
-        def measure(scenario: Scenario, base_url: str | None = None) -> dict[str, Any]:
-            options: dict[str, Any] = dict(wrk_options)
-            if scenario.user:
-                session = sessions[scenario.user]
-                options |= {
-                    "cookie": session.cookie_header,
-                    "csrf": session.csrftoken,
-                    "task_ids": ",".join(map(str, session.task_ids)),
-                }
-            url = base_url or url_for(scenario)
-            options |= {"mode": scenario.mode, "expected": scenario.expected}
-            options["encoding"] = scenario.encoding
-            if args.warmup:
-                run_wrk(url, duration=args.warmup, **options)
-            result = run_wrk(url, duration=args.duration, **options)
-            log(
-                f"  {scenario.name:<15} {result['rps']:>8,.0f} req/s  "
-                f"p50 {ms(result['latency_us']['p50'])} ms  p99 {ms(result['latency_us']['p99'])} "
-                f"ms  bad {result['unexpected_status']}  errors {result['socket_errors']}"
-            )
-            return {"scenario": scenario.name, "description": scenario.description} | result
-
-        log("load (the ceiling before and after every row)")
+    def rows_beside_the_ceiling(
+        self, scenarios: list[Scenario], hello_url: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each row with the ceiling measured just before and just after it."""
         hello_scenario = SCENARIOS[0]
-        # Warm every app worker before sampling its memory.
-        run_wrk(server.base + "/healthz", duration=2, **wrk_options)
-        rss_before = server.worker_rss_kib()
-        hellos = [measure(hello_scenario, hello.base + "/")]
+        hellos = [self.measure(hello_scenario, hello_url)]
         rows = []
         for scenario in scenarios:
-            row = measure(scenario)
-            hellos.append(measure(hello_scenario, hello.base + "/"))
-            # Side by side: the ceiling measured just before and just after this row.
+            row = self.measure(scenario)
+            hellos.append(self.measure(hello_scenario, hello_url))
             row["ceiling_rps"] = (hellos[-2]["rps"] + hellos[-1]["rps"]) / 2
             rows.append(row)
-        rss_after = server.worker_rss_kib()
+        return hellos, rows
 
-        soak = None
-        if args.soak:
-            # Mixed reads and writes (7 page GETs, 1 add, 2 toggles in 10) on the 1,000-task user.
-            soak_before = server.worker_rss_kib()
-            session = sessions["bench1k"]
-            result = run_wrk(
-                server.base + "/",
-                duration=args.soak,
-                connections=args.soak_connections,
-                threads=args.threads,
-                mode="mixed",
-                cookie=session.cookie_header,
-                csrf=session.csrftoken,
-                task_ids=",".join(map(str, session.task_ids)),
-                add_path=f"/lists/{session.list_id}/tasks/",
-            )
-            soak_after = server.worker_rss_kib()
-            soak = {
-                "seconds": args.soak,
-                "connections": args.soak_connections,
-                "rps": result["rps"],
-                "requests": result["requests"],
-                "unexpected_status": result["unexpected_status"],
-                "socket_errors": result["socket_errors"],
-                "latency_us": result["latency_us"],
-            } | rss_summary(soak_before, soak_after)
-        workers = len(server.worker_pids())
+    def soak(self, server: AppProcess) -> dict[str, Any]:
+        """Mixed reads and writes (7 page GETs, 1 add, 2 toggles in 10) on the 1,000-task user."""
+        before = worker_rss_kib(server)
+        session = self.sessions["bench1k"]
+        result = run_wrk(
+            server.url + "/",
+            duration=self.args.soak,
+            connections=self.args.soak_connections,
+            threads=self.args.threads,
+            mode="mixed",
+            cookie=session.cookie_header,
+            csrf=session.csrftoken,
+            task_ids=",".join(map(str, session.task_ids)),
+            add_path=f"/lists/{session.list_id}/tasks/",
+        )
+        return {
+            "seconds": self.args.soak,
+            "connections": self.args.soak_connections,
+            "rps": result["rps"],
+            "requests": result["requests"],
+            "unexpected_status": result["unexpected_status"],
+            "socket_errors": result["socket_errors"],
+            "latency_us": result["latency_us"],
+        } | rss_summary(before, worker_rss_kib(server))
 
+
+def summarise(hellos: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The hello row is the mean of every ceiling run; each row's ratio is to its own ceiling."""
     ceiling = statistics.mean(run["rps"] for run in hellos)
     hello_row = hellos[0] | {
         "scenario": "hello",
@@ -765,37 +690,40 @@ def main(argv: list[str] | None = None) -> int:
     }
     for row in [hello_row, *rows]:
         row["ratio"] = row["rps"] / row["ceiling_rps"]
-        report["rows"].append(row)
-    report["ceiling"] = {
-        "runs": [run["rps"] for run in hellos],
-        "mean": ceiling,
-        "min": min(run["rps"] for run in hellos),
-        "max": max(run["rps"] for run in hellos),
+    return {
+        "rows": [hello_row, *rows],
+        "ceiling": {
+            "runs": [run["rps"] for run in hellos],
+            "mean": ceiling,
+            "min": min(run["rps"] for run in hellos),
+            "max": max(run["rps"] for run in hellos),
+        },
     }
-    report["rss"] = rss_summary(rss_before, rss_after)
-    report["soak"] = soak
 
-    if args.cold_start_runs:
-        log("cold starts through docker/entrypoint.sh")
-        cold: dict[str, list[dict[str, float]]] = {"migrations applied": [], "empty database": []}
-        for _run in range(args.cold_start_runs):
-            cold["migrations applied"].append(
-                time_cold_start(env, workdir, "applied", args.gunicorn_arg)
-            )
-        empty_url = args.database_url.rstrip("/") + "_cold"
-        empty_env = Env(app, values | {"DATABASE_URL": empty_url})
-        for _run in range(args.cold_start_runs):
-            recreate_database(empty_url)
-            cold["empty database"].append(
-                time_cold_start(empty_env, workdir, "empty", args.gunicorn_arg)
-            )
-        if not args.keep:
-            drop_database(empty_url)
-        for label, runs in cold.items():
-            log(f"  {label}: {[round(run['ready_s'], 2) for run in runs]} s")
-        report["cold_start"] = cold
 
-    report["meta"] = {
+def cold_starts(args: argparse.Namespace, env: Env, workdir: Path) -> dict[str, Any]:
+    log("cold starts through docker/entrypoint.sh")
+    cold: dict[str, list[dict[str, float]]] = {"migrations applied": [], "empty database": []}
+    for _run in range(args.cold_start_runs):
+        cold["migrations applied"].append(
+            time_cold_start(env, workdir, "applied", args.gunicorn_arg)
+        )
+    empty_url = args.database_url.rstrip("/") + "_cold"
+    empty_env = Env(env.app, env.values | {"DATABASE_URL": empty_url})
+    for _run in range(args.cold_start_runs):
+        recreate_database(empty_url)
+        cold["empty database"].append(
+            time_cold_start(empty_env, workdir, "empty", args.gunicorn_arg)
+        )
+    if not args.keep:
+        drop_database(empty_url)
+    for label, runs in cold.items():
+        log(f"  {label}: {[round(run['ready_s'], 2) for run in runs]} s")
+    return cold
+
+
+def run_meta(args: argparse.Namespace, started: dt.datetime, workers: int) -> dict[str, Any]:
+    return {
         "started": started.isoformat(timespec="seconds"),
         "commit": git_description(args.app_dir),
         "app_dir": str(args.app_dir),
@@ -811,10 +739,12 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg": " ".join(f"{value:.2f}" for value in os.getloadavg()),
     }
 
+
+def write_report(report: dict[str, Any], started: dt.datetime, label: str) -> None:
     markdown = render_markdown(report)
     RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = started.strftime("%Y%m%dT%H%M%SZ") + (f"-{args.label}" if args.label else "")
-    for name in (stamp, "latest" + (f"-{args.label}" if args.label else "")):
+    stamp = started.strftime("%Y%m%dT%H%M%SZ") + (f"-{label}" if label else "")
+    for name in (stamp, "latest" + (f"-{label}" if label else "")):
         (RESULTS_DIR / f"{name}.md").write_text(markdown)
         (RESULTS_DIR / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     print()
@@ -822,13 +752,6 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(markdown)
     log(f"written to {RESULTS_DIR}/{stamp}.md and .json")
-
-    if args.keep:
-        log(f"kept {workdir} and the database")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-        drop_database(args.database_url)
-    return 0
 
 
 def worker_class(gunicorn_args: list[str]) -> str:
@@ -854,7 +777,10 @@ def rss_summary(before: dict[int, int], after: dict[int, int]) -> dict[str, Any]
 
 
 def count_queries(
-    env: Env, scenarios: list[Scenario], sessions: dict[str, Session], url_for: Any
+    env: Env,
+    scenarios: list[Scenario],
+    sessions: dict[str, Session],
+    url_for: Callable[[Scenario], str],
 ) -> dict[str, Any]:
     specs = []
     for scenario in scenarios:

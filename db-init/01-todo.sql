@@ -4,8 +4,9 @@
 -- (which deletes the data) or apply it by hand with `docker compose exec -T db mysql ...`.
 -- The names `todo` and `test_todo` match the fixed MYSQL_DATABASE / MYSQL_USER in compose.yaml.
 
--- utf8mb4 (full Unicode, 4-byte emoji included), stated explicitly rather than left to defaults.
-ALTER DATABASE `todo` CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci;
+-- utf8mb4 (full Unicode, 4-byte emoji included) and the app's one collation (todo_site/database.py),
+-- stated explicitly rather than left to the server's defaults.
+ALTER DATABASE `todo` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;
 
 -- Django's test runner (pytest-django, manage.py test) creates and drops `test_todo`; give the
 -- app user exactly that database. `\_` is a literal underscore in GRANT's database name.

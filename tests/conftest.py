@@ -4,13 +4,19 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+# Before the imports below: plain asserts in the shared helpers explain their failures too.
+pytest.register_assert_rewrite("tests.support")
+
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from tests.support.server import GunicornServer, database_url_for_tests, gunicorn_server
+from tests.support.db import database_address, db_url
+from tests.support.hostile import post_form
+from tests.support.live import AppProcess, app_serving
 from tests.support.tcp_proxy import TcpProxy
+from todos import services
 from todos.models import Task, TaskList
 
 
@@ -24,34 +30,48 @@ def _test_settings(settings: Any) -> None:
     }
 
 
+def create_user(username: str, password: str) -> User:
+    """A user with the Inbox every account starts with."""
+    user = User.objects.create_user(username, password=password)
+    services.create_inbox(owner=user)
+    return user
+
+
+@pytest.fixture
+def behind_tls_proxy(settings: Any) -> None:
+    """The settings DJANGO_HTTPS=true turns on, for a site behind a TLS-terminating proxy."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    settings.HTTPS = True
+    settings.BEHIND_PROXY = True
+
+
 @pytest.fixture
 def owner(db: None) -> User:
-    user = User.objects.create_user("olivia", password="owner-password-123")
-    TaskList.objects.default_for(user)
-    return user
+    return create_user("olivia", "owner-password-123")
 
 
 @pytest.fixture
 def other_user(db: None) -> User:
-    user = User.objects.create_user("mallory", password="other-password-123")
-    TaskList.objects.default_for(user)
-    return user
+    return create_user("mallory", "other-password-123")
 
 
 @pytest.fixture
 def inbox(owner: User) -> TaskList:
-    return TaskList.objects.default_for(owner)
+    return services.create_inbox(owner=owner)
 
 
 @pytest.fixture
 def other_inbox(other_user: User) -> TaskList:
-    return TaskList.objects.default_for(other_user)
+    return services.create_inbox(owner=other_user)
 
 
 @pytest.fixture
 def client_for(db: None) -> Callable[[User], Client]:
-    def make(user: User, **kwargs: Any) -> Client:
-        client = Client(**kwargs)
+    def make(user: User) -> Client:
+        client = Client()
         client.force_login(user)
         return client
 
@@ -74,17 +94,45 @@ def make_task(db: None) -> Callable[..., Task]:
     return make
 
 
+@pytest.fixture
+def world(
+    owner: User,
+    other_user: User,
+    inbox: TaskList,
+    other_inbox: TaskList,
+    make_task: Callable[..., Task],
+) -> dict[str, Any]:
+    """The owner's lists and tasks (one open, one done) and the other user's, all stored."""
+    return {
+        "list": inbox,
+        "task": make_task(inbox, "Owner's secret", notes="private", priority="high"),
+        "done": make_task(inbox, "Owner's done task", done=True),
+        "work": TaskList.objects.create(owner=owner, name="Work"),
+        "other_task": make_task(other_inbox, "Mallory's own"),
+    }
+
+
+@pytest.fixture
+def owner_post(owner_client: Client) -> Callable[[str, dict[str, Any]], Any]:
+    """POST a form as the owner, hostile values included (``tests.support.hostile``)."""
+
+    def post(url: str, fields: dict[str, Any]) -> Any:
+        # Any exception in the view fails the example (the test client re-raises it).
+        return post_form(owner_client, url, fields)
+
+    return post
+
+
 @pytest.fixture(scope="module")
 def proxy(django_db_setup: None) -> Iterator[TcpProxy]:
     """A TCP proxy in front of the test database that a test can cut, hold and restore."""
-    db = connection.settings_dict
-    proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306)))
+    proxy = TcpProxy(database_address())
     yield proxy
     proxy.close()
 
 
 @pytest.fixture(scope="module")
-def proxied_server(proxy: TcpProxy) -> Iterator[GunicornServer]:
+def proxied_server(proxy: TcpProxy) -> Iterator[AppProcess]:
     """gunicorn serving the app against the test database through ``proxy``."""
-    with gunicorn_server(database_url_for_tests(port=proxy.port), workers=2) as server:
+    with app_serving(db_url(port=proxy.port), workers=2) as server:
         yield server

@@ -1,7 +1,10 @@
+"""The admin: change lists, search, bulk actions (who may reach it: test_access.py)."""
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from todos.models import Task
+from todos.models import Task, TaskList
 
 
 @pytest.fixture
@@ -45,7 +48,20 @@ def test_bulk_actions(admin_client_with_tasks, action, done):
     assert Task.objects.filter(done=True, completed_at__isnull=True).count() == 0
 
 
-def test_non_staff_users_cannot_reach_the_admin(owner_client):
-    response = owner_client.get(reverse("admin:index"))
+def test_a_non_staff_user_cannot_log_in_to_the_admin(owner):
+    client = Client()
+    response = client.post(
+        reverse("admin:login"), {"username": "olivia", "password": "owner-password-123"}
+    )
+    assert response.status_code == 200
+    assert "staff account" in response.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_a_user_added_in_the_admin_starts_with_an_inbox(admin_client, django_user_model):
+    password = "a-long-enough-password"
+    form = {"username": "newbie", "password1": password, "password2": password}
+    response = admin_client.post(reverse("admin:auth_user_add"), form | {"usable_password": "true"})
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("admin:login"))
+    user = django_user_model.objects.get(username="newbie")
+    assert [task_list.name for task_list in TaskList.objects.for_user(user)] == ["Inbox"]

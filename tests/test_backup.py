@@ -1,4 +1,4 @@
-"""Backups lose nothing (issue 6, item 12).
+"""Backups lose nothing.
 
 * ``mariadb-dump --single-transaction`` of a populated database, restored into a fresh database
   on this server, has every row: ``CHECKSUM TABLE`` and a row-by-row comparison agree for every
@@ -25,6 +25,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from tests.support.db import drop_database, recreate_database
+from tests.support.live import require_in_ci
+from todo_site.database import CHARSET
 from todos.models import Priority, Task, TaskList
 
 pytestmark = pytest.mark.slow
@@ -99,7 +102,7 @@ def _mysql_args() -> list[str]:
         f"--host={db['HOST'] or '127.0.0.1'}",
         f"--port={db['PORT'] or 3306}",
         f"--user={db['USER'] or 'root'}",
-        "--default-character-set=utf8mb4",
+        f"--default-character-set={CHARSET}",
     ]
     return args
 
@@ -117,20 +120,17 @@ def _program(*names: str) -> str:
     for name in names:
         if path := shutil.which(name):
             return path
-    if os.environ.get("CI"):
-        pytest.fail(f"none of {names} is installed (apt: mariadb-client)")
-    pytest.skip(f"none of {names} is installed (apt: mariadb-client)")
+    require_in_ci(f"none of {names} is installed (apt: mariadb-client)")
 
 
 @pytest.fixture
 def restore_database(transactional_db: None) -> Iterator[str]:
     name = f"{connection.settings_dict['NAME']}_restore"
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        recreate_database(cursor, name)
     yield name
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        drop_database(cursor, name)
 
 
 def _tables(database: str) -> list[str]:

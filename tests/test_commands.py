@@ -1,8 +1,6 @@
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
@@ -11,21 +9,10 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from tests.support.live import manage
 from todos.models import Task, TaskList
 
-ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["wait_for_db", "seed_demo", "export_tasks", "import_tasks", "purge_completed"]
-
-
-def manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def run(*args: str) -> str:
@@ -55,7 +42,7 @@ def test_wait_for_db_gives_up_after_the_timeout_with_a_clear_message():
         "1.5",
         "--interval",
         "0.5",
-        env={"DATABASE_URL": "mysql://root@127.0.0.1:1/todo"},
+        env={**os.environ, "DATABASE_URL": "mysql://root@127.0.0.1:1/todo"},
     )
     assert result.returncode == 1
     assert "Waiting for database at 127.0.0.1:1…" in result.stdout

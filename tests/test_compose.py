@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import http.client
-import http.cookiejar
 import json
 import re
 import socket
@@ -20,9 +19,6 @@ import ssl
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,14 +27,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.compose import (
-    IN_CI,
     Stack,
     clean_copy,
     engine_env,
     request_loop,
     requests_by_replica,
 )
-from tests.support.server import free_port
+from tests.support.http import HttpClient
+from tests.support.live import free_port, in_ci
 from tests.support.slow_clients import SLOW_BODY, SLOW_HEADERS, SlowClients
 
 pytestmark = pytest.mark.compose
@@ -53,7 +49,7 @@ LOGIN = "/accounts/login/"
 @dataclass
 class ComposeStack(Stack):
     https_port: int = 0
-    browser: Browser | None = None  # the signed-up visitor, once that test has passed
+    browser: HttpClient | None = None  # the signed-up visitor, once that test has passed
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +65,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
 
     existing = s.docker("volume", "ls", "--quiet").stdout.split()
     if any(volume in existing for volume in VOLUMES):
-        if not IN_CI:
+        if not in_ci():
             pytest.skip(
                 "a `todo` stack with data already exists on this engine; these tests would "
                 "delete it. Run `docker compose down -v` first."
@@ -94,56 +90,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
         s.docker("network", "rm", "todo-test-elsewhere", check=False)
 
 
-class Browser:
-    """A tiny cookie-keeping HTTP client that speaks Django's CSRF protocol."""
-
-    def __init__(self, base_url: str, tls: ssl.SSLContext | None = None) -> None:
-        self.base_url = base_url
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies),
-            urllib.request.HTTPSHandler(context=tls),
-        )
-
-    def get(self, path: str) -> tuple[str, str]:
-        with self.opener.open(self.base_url + path, timeout=15) as response:
-            return response.geturl(), response.read().decode("utf-8")
-
-    def post(
-        self, path: str, data: dict[str, str], headers: dict[str, str] | None = None
-    ) -> tuple[str, str]:
-        body = urllib.parse.urlencode(data).encode("utf-8")
-        request = urllib.request.Request(self.base_url + path, data=body, method="POST")  # noqa: S310
-        request.add_header("Referer", self.base_url + path)
-        for name, value in (headers or {}).items():
-            request.add_header(name, value)
-        with self.opener.open(request, timeout=15) as response:
-            return response.geturl(), response.read().decode("utf-8")
-
-    def submit(
-        self,
-        page: str,
-        form_html: str,
-        action: str,
-        data: dict[str, str],
-        headers: dict[str, str] | None = None,
-    ) -> str:
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form_html)
-        assert token, f"no CSRF token in form on {page}"
-        target = urllib.parse.urljoin(page, html.unescape(action) or page)
-        path = urllib.parse.urlsplit(target)._replace(scheme="", netloc="").geturl()
-        _, text = self.post(path, {"csrfmiddlewaretoken": token.group(1), **data}, headers)
-        return text
-
-
-def _form_with(page_html: str, field_name: str) -> tuple[str, str]:
-    """(action, form HTML) of the first <form> that has an input named field_name."""
+def _action_of_form_with(page: str, page_html: str, field_name: str) -> str:
+    """The path the first <form> with an input named field_name posts to."""
     for match in re.finditer(r"<form\b[^>]*>.*?</form>", page_html, re.DOTALL | re.IGNORECASE):
         form = match.group(0)
         if re.search(rf'name="{field_name}"', form):
             action = re.search(r'action="([^"]*)"', form.split(">", 1)[0])
-            return (action.group(1) if action else ""), form
-    raise AssertionError(f"no form with a {field_name!r} field")
+            return html.unescape(action.group(1)) if action and action.group(1) else page
+    raise AssertionError(f"no form with a {field_name!r} field on {page}")
 
 
 def test_config_is_valid_without_env_file(stack: ComposeStack) -> None:
@@ -151,38 +105,38 @@ def test_config_is_valid_without_env_file(stack: ComposeStack) -> None:
 
 
 def test_readyz_answers_200_through_the_proxy_on_the_published_port(stack: ComposeStack) -> None:
-    with urllib.request.urlopen(f"{stack.base_url}/readyz", timeout=10) as response:  # noqa: S310
-        assert response.status == 200
+    assert HttpClient(stack.base_url).get("/readyz").status == 200
 
 
 def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: ComposeStack) -> None:
     username = f"compose-{uuid.uuid4().hex[:8]}"
     password = f"Pw-{uuid.uuid4().hex}"
     title = f"Ship the stack \U0001f680 {uuid.uuid4().hex[:6]}"  # a 4-byte UTF-8 character
-    browser = Browser(stack.base_url)
+    browser = HttpClient(stack.base_url)
 
-    page, signup = browser.get("/accounts/signup/")
-    action, form = _form_with(signup, "password2")
-    browser.submit(
-        page, form, action, {"username": username, "password1": password, "password2": password}
+    signup = browser.get("/accounts/signup/")
+    assert 'name="csrfmiddlewaretoken"' in signup.text, "the sign-up form carries no CSRF token"
+    action = _action_of_form_with("/accounts/signup/", signup.text, "password2")
+    signed_up = browser.post(
+        action, {"username": username, "password1": password, "password2": password}
     )
+    assert signed_up.status == 302, signed_up.text[-2000:]
 
-    page, tasks = browser.get("/")
-    assert "/accounts/login" not in page, "signing up did not log the visitor in"
-    action, form = _form_with(tasks, "title")
-    browser.submit(page, form, action, {"title": title})
+    tasks = browser.get("/")
+    assert tasks.status == 200, "signing up did not log the visitor in"
+    added = browser.post(_action_of_form_with("/", tasks.text, "title"), {"title": title})
+    assert added.status == 302, added.text[-2000:]
 
-    _, tasks = browser.get("/")
-    assert title in html.unescape(tasks)
+    assert title in html.unescape(browser.get("/").text)
     stack.state.update(username=username, password=password, title=title)
     stack.browser = browser
 
 
 def _task_is_listed(stack: ComposeStack) -> None:
     assert stack.browser is not None
-    page, tasks = stack.browser.get("/")
-    assert "/accounts/login" not in page, "the session did not survive"
-    assert stack.state["title"] in html.unescape(tasks)
+    tasks = stack.browser.get("/")
+    assert tasks.status == 200, "the session did not survive"
+    assert stack.state["title"] in html.unescape(tasks.text)
 
 
 def test_the_task_survives_restarting_web(stack: ComposeStack) -> None:
@@ -249,7 +203,9 @@ def test_the_database_grants_the_test_database_and_stores_utf8mb4(stack: Compose
     assert "test\\_todo" in result.stdout
 
 
-def _lookup_from(stack: Stack, network: str, *names: str) -> subprocess.CompletedProcess[str]:
+def _lookup_from(
+    stack: ComposeStack, network: str, *names: str
+) -> subprocess.CompletedProcess[str]:
     """Resolve names with getaddrinfo in a throwaway container of the web image on network."""
     # Not `run --rm`: with podman 4.3 behind Docker's CLI that loses the exit status (always 0).
     container = f"todo-test-lookup-{uuid.uuid4().hex[:8]}"
@@ -285,6 +241,7 @@ def _port_bindings(stack: ComposeStack, service: str) -> dict[str, list[dict[str
     container = stack.compose("ps", "--quiet", service).stdout.split()[0]
     inspected = json.loads(stack.docker("inspect", container).stdout)[0]
     bindings: dict[str, list[dict[str, str]]] = inspected["HostConfig"]["PortBindings"] or {}
+    # Exposed ports may be listed with no binding; only bound ones reach the host.
     return {port: hosts for port, hosts in bindings.items() if hosts}
 
 
@@ -304,18 +261,15 @@ def test_only_the_proxy_publishes_ports_and_it_is_healthy(stack: ComposeStack) -
 def test_the_proxy_serves_hashed_static_files_compressed_and_cached_for_a_year(
     stack: ComposeStack,
 ) -> None:
-    _, page = Browser(stack.base_url).get(LOGIN)
-    stylesheet = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', page)
+    client = HttpClient(stack.base_url)
+    stylesheet = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', client.get(LOGIN).text)
     assert stylesheet, "the login page links no hashed stylesheet"
-    request = urllib.request.Request(  # noqa: S310
-        stack.base_url + stylesheet.group(1), headers={"Accept-Encoding": "gzip"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        headers = response.headers
-    assert headers["Server"] == "Caddy"  # not proxied: gunicorn would say so, with a Via header
-    assert headers["Via"] is None
-    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert headers["Content-Encoding"] == "gzip"
+    response = client.get(stylesheet.group(1), headers={"Accept-Encoding": "gzip"})
+    assert response.status == 200
+    assert response.headers["server"] == "Caddy"  # not proxied: gunicorn would say so, with Via
+    assert "via" not in response.headers
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["content-encoding"] == "gzip"
 
 
 def _upload_status(stack: ComposeStack, size: int) -> tuple[str, int]:
@@ -356,18 +310,14 @@ def test_django_trusts_the_proxy_not_a_forged_x_forwarded_for(stack: ComposeStac
     # Each attempt claims another client address. If Django believed the header, every attempt
     # would come from a new address and the lockout (5 failures per username and address) would
     # never trigger; the proxy replaces the header with the real peer, so it does.
-    browser = Browser(stack.base_url)
+    client = HttpClient(stack.base_url)
+    client.get(LOGIN)
     username = f"forged-{uuid.uuid4().hex[:8]}"
     statuses = []
     for attempt in range(6):
-        page, login = browser.get(LOGIN)
-        action, form = _form_with(login, "password")
         forged = {"X-Forwarded-For": f"203.0.113.{attempt}", "X-Forwarded-Proto": "https"}
-        try:
-            browser.submit(page, form, action, {"username": username, "password": "no"}, forged)
-            statuses.append(200)
-        except urllib.error.HTTPError as exc:
-            statuses.append(exc.code)
+        response = client.post(LOGIN, {"username": username, "password": "no"}, headers=forged)
+        statuses.append(response.status)
     assert statuses[:4] == [200] * 4
     assert statuses[-1] == 429
 
@@ -382,6 +332,7 @@ def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None
     slow_headers = SlowClients("127.0.0.1", stack.port, SLOW_HEADERS, count=50)
     slow_bodies = SlowClients("127.0.0.1", stack.port, SLOW_BODY, count=50)
     posts_before = _web_log_lines(stack, f"POST {LOGIN}")
+    visitor = HttpClient(stack.base_url)
     latencies: list[float] = []
     failures: list[str] = []
     slow_headers.start()
@@ -391,11 +342,10 @@ def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None
         while time.monotonic() < deadline:
             asked = time.monotonic()
             try:
-                with urllib.request.urlopen(stack.base_url + LOGIN, timeout=10) as response:  # noqa: S310
-                    response.read()
-                    if response.status != 200:
-                        failures.append(f"HTTP {response.status}")
-            except (urllib.error.URLError, OSError) as exc:
+                status = visitor.get(LOGIN, timeout=10).status
+                if status != 200:
+                    failures.append(f"HTTP {status}")
+            except (OSError, http.client.HTTPException) as exc:
                 failures.append(repr(exc))
             latencies.append(time.monotonic() - asked)
             time.sleep(max(0.0, 1 - latencies[-1]))
@@ -408,9 +358,8 @@ def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None
         f"GET {LOGIN}, {len(failures)} failed, latency max {max(latencies):.3f} s, "
         f"median {sorted(latencies)[len(latencies) // 2]:.3f} s; the proxy cut "
         f"{slow_headers.cuts} slow-header connections (held at most "
-        f"{max(slow_headers.held, default=0):.0f} s) and {slow_bodies.cuts} slow-body ones "
-        f"(at most {max(slow_bodies.held, default=0):.0f} s); gunicorn logged "
-        f"{posts_after - posts_before} of their POSTs"
+        f"{max(slow_headers.held, default=0):.0f} s) and {slow_bodies.cuts} slow-body ones; "
+        f"gunicorn logged {posts_after - posts_before} of their POSTs"
     )
     assert failures == []
     # read_header disconnects the slow-header clients; read_body abandons the slow bodies, which
@@ -422,9 +371,8 @@ def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None
 def test_three_replicas_all_serve(stack: ComposeStack) -> None:
     stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
     marker = f"spread={uuid.uuid4().hex}"
-    for _ in range(30):
-        with urllib.request.urlopen(f"{stack.base_url}{LOGIN}?{marker}", timeout=10) as r:  # noqa: S310
-            assert r.status == 200
+    client = HttpClient(stack.base_url)
+    assert all(client.get(f"{LOGIN}?{marker}").status == 200 for _ in range(30))
     counts = requests_by_replica(stack.compose("logs", "--no-color", "web").stdout, marker)
     print(f"\ncompose: 30 requests over 3 replicas: {dict(counts)}")
     assert sorted(counts) == ["web-1", "web-2", "web-3"]
@@ -433,7 +381,7 @@ def test_three_replicas_all_serve(stack: ComposeStack) -> None:
 
 def test_a_killed_replica_costs_no_failed_get(stack: ComposeStack) -> None:
     victim = stack.compose("ps", "--quiet", "web").stdout.split()[1]
-    with request_loop(stack.base_url + LOGIN) as result:
+    with request_loop(stack.base_url, LOGIN) as result:
         time.sleep(3)
         stack.docker("kill", victim)
         time.sleep(10)
@@ -457,7 +405,7 @@ def test_the_update_script_replaces_every_replica_without_a_failed_request(
     assert len(before) == 3
     with (stack.directory / "todos" / "__init__.py").open("a") as module:
         module.write("# the next release\n")  # a code change, so the build makes a new image
-    with request_loop(stack.base_url + LOGIN) as result:
+    with request_loop(stack.base_url, LOGIN) as result:
         started = time.monotonic()
         update = subprocess.run(
             ["bash", "deploy/update.sh"],
@@ -479,13 +427,6 @@ def test_the_update_script_replaces_every_replica_without_a_failed_request(
     assert result.failures == []
 
 
-def _local_ca(stack: ComposeStack, directory: Path) -> ssl.SSLContext:
-    """A client context that trusts only the proxy's local CA (Caddy's `tls internal` root)."""
-    root = directory / "caddy-root.crt"
-    stack.compose("cp", "proxy:/data/caddy/pki/authorities/local/root.crt", str(root))
-    return ssl.create_default_context(cafile=str(root))
-
-
 def test_https_with_the_local_ca_turns_on_django_hardening(
     stack: ComposeStack, tmp_path: Path
 ) -> None:
@@ -494,29 +435,26 @@ def test_https_with_the_local_ca_turns_on_django_hardening(
     stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
     took = time.monotonic() - started
     print(f"\ncompose: `up -d --wait` after setting SITE_ADDRESS=https://localhost {took:.1f} s")
-    tls = _local_ca(stack, tmp_path)
+    # Trust only the proxy's local CA (Caddy's `tls internal` root).
+    root = tmp_path / "caddy-root.crt"
+    stack.compose("cp", "proxy:/data/caddy/pki/authorities/local/root.crt", str(root))
     base = f"https://localhost:{stack.https_port}"
+    visitor = HttpClient(base, tls=ssl.create_default_context(cafile=str(root)))
 
-    with urllib.request.urlopen(base + LOGIN, timeout=15, context=tls) as response:  # noqa: S310
-        assert response.status == 200
-        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-        assert "Secure" in response.headers["Set-Cookie"]
-    plain = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
-    plain.request("GET", LOGIN, headers={"Host": "localhost"})
-    redirect = plain.getresponse()
+    login = visitor.get(LOGIN)
+    assert login.status == 200
+    assert login.headers["strict-transport-security"].startswith("max-age=31536000")
+    assert "Secure" in login.headers["set-cookie"]
+    redirect = HttpClient(stack.base_url).get(LOGIN, headers={"Host": "localhost"})
     assert redirect.status == 308
-    assert redirect.getheader("Location") == f"https://localhost{LOGIN}"
-    plain.close()
+    assert redirect.headers["location"] == f"https://localhost{LOGIN}"
 
     if stack.browser is not None:  # the visitor signs in again, over HTTPS
-        browser = Browser(base, tls)
-        page, login = browser.get(LOGIN)
-        action, form = _form_with(login, "password")
-        data = {"username": stack.state["username"], "password": stack.state["password"]}
-        browser.submit(page, form, action, data)
-        page, tasks = browser.get("/")
-        assert "/accounts/login" not in page
-        assert stack.state["title"] in html.unescape(tasks)
+        # Browsers send Origin with every POST; over HTTPS Django's CSRF check requires it.
+        credentials = {"username": stack.state["username"], "password": stack.state["password"]}
+        signed_in = visitor.post(LOGIN, credentials, headers={"Origin": base})
+        assert signed_in.status == 302, signed_in.text[-2000:]
+        assert stack.state["title"] in html.unescape(visitor.get("/").text)
 
     deploy = stack.compose(
         "exec", "-T", "web", "python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"

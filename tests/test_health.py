@@ -2,7 +2,7 @@ from unittest import mock
 
 from django.db import OperationalError
 
-from todos import views_health
+from todo_site import health
 
 
 def test_healthz_answers_without_touching_the_database(client):
@@ -20,9 +20,9 @@ def test_readyz_is_ready_when_migrated(client, db):
 
 
 def test_readyz_is_503_while_a_migration_is_unapplied(client, db, monkeypatch):
-    monkeypatch.setattr(views_health, "_migrations_applied", False)
+    monkeypatch.setattr(health, "_migrations_applied", False)
     with mock.patch.object(
-        views_health.MigrationExecutor, "migration_plan", return_value=[("migration", False)]
+        health.MigrationExecutor, "migration_plan", return_value=[("migration", False)]
     ):
         response = client.get("/readyz")
     assert response.status_code == 503
@@ -31,7 +31,7 @@ def test_readyz_is_503_while_a_migration_is_unapplied(client, db, monkeypatch):
 
 def test_readyz_is_503_when_the_database_does_not_answer(client, db):
     with mock.patch.object(
-        views_health.connection, "cursor", side_effect=OperationalError(2003, "refused")
+        health.connection, "cursor", side_effect=OperationalError(2003, "refused")
     ):
         response = client.get("/readyz")
     assert response.status_code == 503

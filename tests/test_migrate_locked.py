@@ -6,13 +6,9 @@ these tests pin the lock behaviour itself, holding the lock from a second connec
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from io import StringIO
-from pathlib import Path
 
 import MySQLdb
 import pytest
@@ -20,10 +16,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from tests.support.live import clean_env, manage
 from todos.management.commands import migrate_locked
 from todos.management.commands.migrate_locked import lock_name_for
-
-REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,13 +55,18 @@ def test_the_lock_is_named_after_the_database() -> None:
     assert len(lock_name_for()) <= 64
 
 
-def test_it_migrates_and_releases_the_lock() -> None:
+def _migrate_locked(*args: str) -> str:
+    """Run the command; its output. The lock is free again afterwards."""
     out = StringIO()
-    call_command("migrate_locked", "--noinput", stdout=out)
-
-    assert f"Acquired migration lock '{lock_name_for()}'." in out.getvalue()
-    assert "No migrations to apply." in out.getvalue()
+    call_command("migrate_locked", "--noinput", *args, stdout=out)
     assert _is_free(lock_name_for())
+    return out.getvalue()
+
+
+def test_it_migrates_and_releases_the_lock() -> None:
+    output = _migrate_locked()
+    assert f"Acquired migration lock '{lock_name_for()}'." in output
+    assert "No migrations to apply." in output
 
 
 def test_it_waits_for_another_replica_then_finds_nothing_to_apply(
@@ -75,15 +75,12 @@ def test_it_waits_for_another_replica_then_finds_nothing_to_apply(
     _get_lock(other_session, lock_name_for())
     releaser = threading.Timer(1.0, _release_lock, [other_session, lock_name_for()])
     releaser.start()
-    out = StringIO()
     try:
-        call_command("migrate_locked", "--noinput", "--timeout", "20", stdout=out)
+        output = _migrate_locked("--timeout", "20")
     finally:
         releaser.join()
-
-    assert "Another process holds migration lock" in out.getvalue()
-    assert "No migrations to apply." in out.getvalue()
-    assert _is_free(lock_name_for())
+    assert "Another process holds migration lock" in output
+    assert "No migrations to apply." in output
 
 
 def test_it_times_out_while_another_replica_holds_the_lock(
@@ -113,14 +110,7 @@ def test_it_rejects_a_negative_timeout() -> None:
 
 @pytest.mark.django_db(transaction=False)
 def test_help_explains_the_lock_and_the_timeout() -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate_locked", "--help"],
-        cwd=REPO,
-        env={**os.environ, "DJANGO_SECRET_KEY": "help-only"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = manage("migrate_locked", "--help", env=clean_env(DJANGO_SECRET_KEY="help-only"))
+    assert result.returncode == 0, result.stderr
     assert "GET_LOCK" in result.stdout
     assert "--timeout" in result.stdout

@@ -4,7 +4,8 @@ import pytest
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from todos.models import Task, TaskList
+from todos import services
+from todos.models import Task, TaskList, TaskState
 
 
 def test_str_is_the_title_and_the_name(inbox, make_task):
@@ -33,9 +34,9 @@ def test_in_state_maps_the_page_filters(inbox, make_task):
     make_task(inbox, "open")
     make_task(inbox, "done", done=True)
     tasks = Task.objects.in_list(inbox)
-    assert [t.title for t in tasks.in_state("active")] == ["open"]
-    assert [t.title for t in tasks.in_state("completed")] == ["done"]
-    assert [t.title for t in tasks.in_state("all")] == ["open", "done"]
+    assert [t.title for t in tasks.in_state(TaskState.ACTIVE)] == ["open"]
+    assert [t.title for t in tasks.in_state(TaskState.COMPLETED)] == ["done"]
+    assert [t.title for t in tasks.in_state(TaskState.ALL)] == ["open", "done"]
 
 
 def test_search_matches_title_case_insensitively(inbox, make_task):
@@ -103,9 +104,9 @@ def test_title_longer_than_200_characters_is_refused_by_strict_mode(inbox):
         Task.objects.create(list=inbox, title="x" * 201)
 
 
-def test_default_for_creates_an_inbox_once(owner):
+def test_create_inbox_creates_an_inbox_once(owner):
     TaskList.objects.for_user(owner).delete()
-    first = TaskList.objects.default_for(owner)
+    first = services.create_inbox(owner=owner)
     assert first.name == "Inbox"
-    assert TaskList.objects.default_for(owner) == first
+    assert services.create_inbox(owner=owner) == first
     assert TaskList.objects.for_user(owner).count() == 1

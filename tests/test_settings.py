@@ -1,12 +1,11 @@
 """The settings module read in a fresh interpreter, as a deployment would, with a given env."""
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.live import REPO_ROOT, clean_env, manage
+
 PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
     "db = settings.DATABASES['default']; "
@@ -18,13 +17,10 @@ PROBE = (
 
 
 def read_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "DB_"))
-    }
     return subprocess.run(
         [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "todo_site.settings", **env},
+        cwd=REPO_ROOT,
+        env=clean_env(DJANGO_SETTINGS_MODULE="todo_site.settings", **env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -108,3 +104,15 @@ def test_allowed_hosts_from_the_environment():
         DJANGO_SECRET_KEY="s", DJANGO_ALLOWED_HOSTS="todo.example.com,.example.org"
     )
     assert values["hosts"] == ["todo.example.com", ".example.org"]
+
+
+def test_deploy_checks_pass_with_https_on():
+    env = clean_env(
+        DJANGO_HTTPS="true",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="x7#Kq!v2Lm9@Pz4$Rt8&Wn3*Yb6^Hd1%Fg5(Jc0)Se-Ua=Io+Eh;Ty:Rw<Qp>Zm?",
+        DJANGO_ALLOWED_HOSTS="todo.example.com",
+    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout

@@ -1,6 +1,6 @@
 """Static files: hashed once collected, plain names straight from the app when not."""
 
-from todos.storage import StaticFilesStorage
+from todo_site.storage import StaticFilesStorage
 
 
 def test_an_uncollected_file_keeps_its_plain_name(tmp_path):

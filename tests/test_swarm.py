@@ -12,22 +12,20 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from tests.support.compose import (
-    IN_CI,
     Stack,
     clean_copy,
     engine_env,
     request_loop,
     requests_by_replica,
-    skip_or_fail,
 )
-from tests.support.server import free_port
+from tests.support.http import HttpClient
+from tests.support.live import free_port, in_ci, require_in_ci
 
 pytestmark = pytest.mark.compose
 
@@ -74,7 +72,7 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )  # fmt: skip
     node = json.loads(info.stdout)
     if node.get("LocalNodeState") != "active" or not node.get("ControlAvailable"):
-        skip_or_fail("the engine is not a Swarm manager (`up-docker --swarm`)")
+        require_in_ci("the engine is not a Swarm manager (`up-docker --swarm`)")
     directory = tmp_path_factory.mktemp("swarm") / "todo"
     directory.mkdir()
     clean_copy(directory)
@@ -83,7 +81,7 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     s = Stack(directory=directory, port=port, env=env)
 
     if s.docker("network", "inspect", NETWORK, check=False).returncode == 0:
-        if not IN_CI:
+        if not in_ci():
             pytest.skip(f"{NETWORK} exists (a Compose or Swarm todo stack runs here)")
         _remove_stack(s)
     node_id = node["NodeID"]
@@ -120,9 +118,9 @@ def test_docker_stack_config_validates_the_file(swarm: Stack) -> None:
 
 
 def test_the_app_answers_through_the_proxy(swarm: Stack) -> None:
-    with urllib.request.urlopen(swarm.base_url + LOGIN, timeout=10) as response:  # noqa: S310
-        assert response.status == 200
-        assert response.headers["Via"] == "1.1 Caddy"
+    response = HttpClient(swarm.base_url).get(LOGIN)
+    assert response.status == 200
+    assert response.headers["via"] == "1.1 Caddy"
 
 
 def test_db_runs_on_the_labelled_node_with_its_volume(swarm: Stack) -> None:
@@ -152,10 +150,10 @@ def test_web_scales_to_three_and_every_replica_serves(swarm: Stack) -> None:
     swarm.docker("service", "scale", "--detach", f"{STACK}_web=3")
     marker = f"spread={uuid.uuid4().hex}"
 
+    client = HttpClient(swarm.base_url)
+
     def all_three_answer() -> bool:
-        for _ in range(15):
-            with urllib.request.urlopen(f"{swarm.base_url}{LOGIN}?{marker}", timeout=10) as r:  # noqa: S310
-                assert r.status == 200
+        assert all(client.get(f"{LOGIN}?{marker}").status == 200 for _ in range(15))
         logs = swarm.docker("service", "logs", "--no-trunc", f"{STACK}_web").stdout
         swarm.state["spread"] = str(dict(requests_by_replica(logs, marker)))
         return len(requests_by_replica(logs, marker)) == 3
@@ -175,7 +173,7 @@ def _web_tasks(swarm: Stack) -> set[str]:
 def test_a_rolling_update_fails_no_request(swarm: Stack) -> None:
     before = _web_tasks(swarm)
     assert len(before) == 3
-    with request_loop(swarm.base_url + LOGIN) as result:
+    with request_loop(swarm.base_url, LOGIN) as result:
         started = time.monotonic()
         swarm.docker(
             "service", "update", "--quiet", "--detach=false", "--env-add", "TODO_RELEASE=next",

@@ -12,6 +12,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from todo_site.database import CHARSET, COLLATION
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
@@ -55,11 +57,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "accounts",
     "todos",
 ]
 
 MIDDLEWARE = [
-    "todos.middleware.health_probes",
+    "todo_site.middleware.health_probes",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses pages; Django masks CSRF tokens and pads the gzip header against BREACH.
@@ -115,14 +118,14 @@ DATABASES["default"].update(
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # utf8mb4: all of Unicode, 4-byte emoji included (MySQL's "utf8" stops at 3 bytes).
-            "charset": "utf8mb4",
+            "charset": CHARSET,
             # Strict mode: reject over-long or invalid values instead of silently truncating them.
             "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
             # READ COMMITTED: Django's advice for MySQL; no stale reads, fewer gap-lock deadlocks.
             "isolation_level": "read committed",
         },
-        "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+        "TEST": {"CHARSET": CHARSET, "COLLATION": COLLATION},
     }
 )
 
@@ -166,8 +169,8 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, pre-compressed files that whitenoise serves with far-future cache headers; plain
-    # names from the app's folders when collectstatic has not run (see todos.storage).
-    "staticfiles": {"BACKEND": "todos.storage.StaticFilesStorage"},
+    # names from the app's folders when collectstatic has not run (see todo_site.storage).
+    "staticfiles": {"BACKEND": "todo_site.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 
@@ -194,8 +197,8 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "todos.security.client_ip"
-AXES_USERNAME_CALLABLE = "todos.security.axes_username"
+AXES_CLIENT_IP_CALLABLE = "todo_site.security.client_ip"
+AXES_USERNAME_CALLABLE = "todo_site.security.axes_username"
 # No start-up banner on stdout: it would land in front of `manage.py export_tasks` output.
 AXES_VERBOSE = False
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from . import services
 from .models import Task, TaskList
 
 
@@ -31,10 +32,10 @@ class TaskAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected tasks as done")
     def mark_done(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
-        updated = Task.objects.filter(pk__in=queryset.values("pk")).mark_done()
+        updated = services.set_done(tasks=queryset, done=True)
         self.message_user(request, f"Marked {updated} task(s) as done.")
 
     @admin.action(description="Mark selected tasks as not done")
     def mark_open(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
-        updated = Task.objects.filter(pk__in=queryset.values("pk")).mark_open()
+        updated = services.set_done(tasks=queryset, done=False)
         self.message_user(request, f"Marked {updated} task(s) as not done.")

@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Task, TaskList
+from .models import Task, TaskList, TaskState
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -22,30 +22,42 @@ def _visible(value: str, message: StrOrPromise) -> str:
 
 
 TITLE_REQUIRED = _("Give the task a title.")
+TITLE_ERRORS = {
+    "required": TITLE_REQUIRED,
+    "max_length": _("Keep the title to %(limit_value)d characters or fewer."),
+}
 
 
-class TaskCreateForm(forms.ModelForm):
-    """The "New task" box: just a title, trimmed (Django strips CharField input) and non-empty."""
+class _TaskTitleForm(forms.ModelForm):
+    """A task's title: trimmed (Django strips CharField input) and with something visible."""
 
-    class Meta:
-        model = Task
-        fields = ["title"]
-        labels = {"title": _("New task")}
-        error_messages = {
-            "title": {
-                "required": TITLE_REQUIRED,
-                "max_length": _("Keep the title to %(limit_value)d characters or fewer."),
-            }
-        }
+    # The server's errors are the ones shown, the same with or without JavaScript.
+    use_required_attribute = False
 
     def clean_title(self) -> str:
         return _visible(self.cleaned_data["title"], TITLE_REQUIRED)
 
 
-class TaskEditForm(forms.ModelForm):
-    # The server's errors are the ones shown, the same with or without JavaScript.
-    use_required_attribute = False
+class TaskCreateForm(_TaskTitleForm):
+    """The "New task" box. Rendered with auto_id="new-task-%s", so its input is #new-task-title."""
 
+    class Meta:
+        model = Task
+        fields = ["title"]
+        labels = {"title": _("New task")}
+        widgets = {
+            "title": forms.TextInput(
+                attrs={"placeholder": _("What needs doing?"), "autocomplete": "off"}
+            )
+        }
+        error_messages = {"title": TITLE_ERRORS}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "new-task-%s")
+        super().__init__(*args, **kwargs)
+
+
+class TaskEditForm(_TaskTitleForm):
     class Meta:
         model = Task
         fields = ["title", "notes", "due_date", "priority", "list"]
@@ -54,12 +66,10 @@ class TaskEditForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
             "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
-        error_messages = TaskCreateForm.Meta.error_messages | {
+        error_messages = {
+            "title": TITLE_ERRORS,
             "due_date": {"invalid": _("Enter a date as YYYY-MM-DD.")},
         }
-
-    def clean_title(self) -> str:
-        return _visible(self.cleaned_data["title"], TITLE_REQUIRED)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,44 +80,46 @@ class TaskEditForm(forms.ModelForm):
 
 
 class TaskListForm(forms.ModelForm):
+    """A list's name. Whether the owner already has a list of that name is decided where it
+    cannot be raced: todos.services saves under the (owner, name) unique constraint."""
+
     class Meta:
         model = TaskList
         fields = ["name"]
         labels = {"name": _("List name")}
 
-    def __init__(self, *args: Any, owner_id: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.owner_id = owner_id
-
     def clean_name(self) -> str:
-        # The (owner, name) unique constraint cannot be checked by the form, which excludes owner.
-        name: str = _visible(self.cleaned_data["name"], _("Give the list a name."))
-        taken = TaskList.objects.filter(owner_id=self.owner_id, name=name)
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise ValidationError(
-                _("You already have a list called “%(name)s”."),
-                code="duplicate",
-                params={"name": name},
-            )
-        return name
+        return _visible(self.cleaned_data["name"], _("Give the list a name."))
 
-    def save(self, commit: bool = True) -> TaskList:
-        self.instance.owner_id = self.owner_id
-        return super().save(commit=commit)
+
+class ListCreateForm(TaskListForm):
+    """The sidebar's "New list" box. Rendered with auto_id="new-list-%s" (#new-list-name)."""
+
+    use_required_attribute = False  # as for tasks: the server's error is the one shown
+
+    class Meta(TaskListForm.Meta):
+        labels = {"name": _("New list")}
+        widgets = {
+            "name": forms.TextInput(attrs={"placeholder": _("New list"), "autocomplete": "off"})
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "new-list-%s")
+        super().__init__(*args, **kwargs)
 
 
 class TaskFilterForm(forms.Form):
     """The tasks page's query string: ?filter=active|completed&q=...&page=N, normalised."""
 
-    FILTERS = {"all": _("All"), "active": _("Active"), "completed": _("Completed")}
-
-    filter = forms.ChoiceField(choices=list(FILTERS.items()), required=False)
+    filter = forms.ChoiceField(choices=TaskState.choices, required=False)
     q = forms.CharField(required=False, max_length=200)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
-    def values(self) -> tuple[str, str, int]:
+    def values(self) -> tuple[TaskState, str, int]:
         """(filter, search text, page), falling back to defaults for anything invalid."""
         data = self.cleaned_data if self.is_valid() else {}
-        return data.get("filter") or "all", data.get("q") or "", data.get("page") or 1
+        return (
+            TaskState(data.get("filter") or TaskState.ALL),
+            data.get("q") or "",
+            data.get("page") or 1,
+        )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +9,8 @@ from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from todo_site.database import COLLATION
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -18,24 +20,23 @@ if TYPE_CHECKING:
 
 DEFAULT_LIST_NAME = "Inbox"
 
+M = TypeVar("M", bound=models.Model)
 
-class TaskListQuerySet(models.QuerySet["TaskList"]):
+
+class LockingQuerySet(models.QuerySet[M]):
+    def locked(self, pk: int) -> M:
+        """The row, locked (SELECT ... FOR UPDATE) until the transaction ends; DoesNotExist if it
+        is gone. The one way rows are locked: todos.services decides which and in what order."""
+        return self.select_for_update().get(pk=pk)
+
+    def lock_in_order(self) -> list[int]:
+        """Lock every row of the QuerySet, in id order; returns their ids."""
+        return list(self.order_by("pk").select_for_update().values_list("pk", flat=True))
+
+
+class TaskListQuerySet(LockingQuerySet["TaskList"]):
     def for_user(self, user: AnyUser) -> TaskListQuerySet:
         return self.filter(owner_id=user.pk)
-
-    def lock(self, task_list: TaskList) -> None:
-        """Lock the list's row until the transaction ends. Writes that touch many of its tasks
-        (toggle-all, clear completed) or their positions (add) take turns on it; single-task
-        writes lock only their task's row, never the list's, so no two writers wait in a cycle."""
-        self.select_for_update().filter(pk=task_list.pk).exists()
-
-    def default_for(self, user: AnyUser) -> TaskList:
-        """The user's first list; creates the Inbox for a user who has none (made in the admin)."""
-        first = self.for_user(user).first()
-        if first is not None:
-            return first
-        inbox, _created = self.get_or_create(owner_id=user.pk, name=DEFAULT_LIST_NAME)
-        return inbox
 
 
 class TaskList(models.Model):
@@ -45,8 +46,9 @@ class TaskList(models.Model):
         related_name="task_lists",
         verbose_name=_("owner"),
     )
-    # UCA 5.2.0 weighs each emoji on its own (unicode_ci's 4.0.0 weighs them all the same).
-    name = models.CharField(_("name"), max_length=100, db_collation="utf8mb4_unicode_520_ci")
+    # Stated on the column too, so that a database created with another default still tells
+    # apart lists named by different emoji (see todo_site.database).
+    name = models.CharField(_("name"), max_length=100, db_collation=COLLATION)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = TaskListQuerySet.as_manager()
@@ -75,7 +77,20 @@ class Priority(models.TextChoices):
     HIGH = "high", _("High")
 
 
-class TaskQuerySet(models.QuerySet["Task"]):
+class TaskState(models.TextChoices):
+    """The tasks page's filter (?filter=...): every task, the open ones, or the done ones."""
+
+    ALL = "all", _("All")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+
+
+# The fields a task row shows: the tasks page loads only these (.only()) and the row cache keys on
+# them, so a row is re-rendered exactly when one of them changes.
+ROW_FIELDS = ("id", "list_id", "title", "done", "priority", "due_date", "position")
+
+
+class TaskQuerySet(LockingQuerySet["Task"]):
     def for_user(self, user: AnyUser) -> TaskQuerySet:
         return self.filter(list__owner_id=user.pk)
 
@@ -88,11 +103,10 @@ class TaskQuerySet(models.QuerySet["Task"]):
     def completed(self) -> TaskQuerySet:
         return self.filter(done=True)
 
-    def in_state(self, state: str) -> TaskQuerySet:
-        """The tasks page's filters: "active", "completed", or anything else for all."""
-        if state == "active":
+    def in_state(self, state: TaskState) -> TaskQuerySet:
+        if state == TaskState.ACTIVE:
             return self.open()
-        if state == "completed":
+        if state == TaskState.COMPLETED:
             return self.completed()
         return self
 

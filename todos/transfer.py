@@ -14,9 +14,9 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
+from . import services
 from .models import Priority, Task, TaskList
 
 FORMAT_NAME = "todo-export"
@@ -93,7 +93,8 @@ def _as_bool(value: object) -> bool:
     return str(value).strip().lower() in {"true", "1", "yes"}
 
 
-def _build_task(task_list: TaskList, record: dict[str, Any], position: int) -> Task:
+def _build_task(record: dict[str, Any], position: int) -> Task:
+    """An unsaved task; its list and final position are set by services.add_tasks."""
     done = _as_bool(record.get("done", False))
     due_text = record.get("due_date") or ""
     completed_text = record.get("completed_at") or ""
@@ -106,7 +107,6 @@ def _build_task(task_list: TaskList, record: dict[str, Any], position: int) -> T
     if done and completed_at is None:
         completed_at = dt.datetime.now(tz=dt.UTC)
     task = Task(
-        list=task_list,
         title=str(record.get("title", "")).strip(),
         notes=record.get("notes") or "",
         due_date=due_date,
@@ -119,31 +119,25 @@ def _build_task(task_list: TaskList, record: dict[str, Any], position: int) -> T
     return task
 
 
-@transaction.atomic
 def import_data(user: AbstractBaseUser, lists: list[dict[str, Any]]) -> int:
     """Add the lists' tasks to the user's lists of the same name (created when missing).
 
-    All or nothing: the first invalid record raises ValidationError and nothing is stored.
-    Returns the number of tasks imported.
+    All or nothing: every record is checked before anything is written, and the first invalid
+    one raises ValidationError. Returns the number of tasks imported.
     """
-    imported = 0
+    built: list[tuple[str, list[Task]]] = []
     for list_record in lists:
         name = str(list_record.get("name", "")).strip()
         if not name:
             raise ValidationError("A list has no name.", code="required")
-        task_list, _created = TaskList.objects.get_or_create(owner_id=user.pk, name=name)
-        start = Task.objects.in_list(task_list).next_position()
         tasks = []
         for number, record in enumerate(list_record.get("tasks", []), start=1):
             try:
-                tasks.append(
-                    _build_task(task_list, record, start + int(record.get("position") or 0))
-                )
+                tasks.append(_build_task(record, int(record.get("position") or 0)))
             except ValidationError as exc:
                 problems = "; ".join(exc.messages)
                 raise ValidationError(f"List {name!r}, task {number}: {problems}") from exc
             except (ValueError, TypeError) as exc:
                 raise ValidationError(f"List {name!r}, task {number}: {exc}") from exc
-        Task.objects.bulk_create(tasks)
-        imported += len(tasks)
-    return imported
+        built.append((name, tasks))
+    return services.import_lists(owner=user, lists=built)

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
@@ -22,10 +22,13 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .forms import TaskCreateForm, TaskEditForm, TaskFilterForm, TaskListForm
-from .models import Task, TaskList
+from . import services
+from .forms import ListCreateForm, TaskCreateForm, TaskEditForm, TaskFilterForm, TaskListForm
+from .models import ROW_FIELDS, Task, TaskList, TaskState
 
 PAGE_SIZE = 50
 # Rendering the rows is ~3/4 of the tasks page's CPU, so each rendered row is kept (in this
@@ -50,7 +53,11 @@ def _owned_task(
     @wraps(view)
     def wrapper(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
         tasks = Task.objects.for_user(request.user).select_related("list")
-        return view(request, get_object_or_404(tasks, pk=task_id))
+        task = get_object_or_404(tasks, pk=task_id)
+        try:
+            return view(request, task)
+        except Task.DoesNotExist as exc:  # deleted by someone else since it was looked up
+            raise Http404("No such task.") from exc
 
     return wrapper
 
@@ -62,7 +69,11 @@ def _owned_list(
 
     @wraps(view)
     def wrapper(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
-        return view(request, get_object_or_404(TaskList.objects.for_user(request.user), pk=list_id))
+        task_list = get_object_or_404(TaskList.objects.for_user(request.user), pk=list_id)
+        try:
+            return view(request, task_list)
+        except TaskList.DoesNotExist as exc:  # deleted by someone else since it was looked up
+            raise Http404("No such list.") from exc
 
     return wrapper
 
@@ -99,10 +110,10 @@ def _redirect_back(request: AuthenticatedRequest, fallback: str) -> HttpResponse
     return HttpResponseRedirect(_safe_next(request, request.POST.get("next", "")) or fallback)
 
 
-def _list_url(task_list: TaskList, *, state: str, search: str, page: int = 1) -> str:
+def _list_url(task_list: TaskList, *, state: TaskState, search: str, page: int = 1) -> str:
     """The tasks page URL for a filter, search and page; defaults are left out of the query."""
     query = {
-        "filter": state if state != "all" else "",
+        "filter": state.value if state != TaskState.ALL else "",
         "q": search,
         "page": page if page > 1 else "",
     }
@@ -111,7 +122,7 @@ def _list_url(task_list: TaskList, *, state: str, search: str, page: int = 1) ->
 
 
 def _row_key(task: Task, today: dt.date, back: str) -> str:
-    shown = (task.pk, task.title, task.done, task.priority, task.due_date)
+    shown = tuple(getattr(task, field) for field in ROW_FIELDS)
     page = (today, back, translation.get_language())
     digest = hashlib.blake2b(repr((shown, page)).encode(), digest_size=16).hexdigest()
     return f"todos:task-row:{digest}"
@@ -142,23 +153,15 @@ def _tasks_page(
 ) -> HttpResponse:
     # One query for the sidebar and the current list: users have few lists.
     lists = list(TaskList.objects.for_user(request.user))
-    if list_id is None:
-        current = lists[0] if lists else TaskList.objects.default_for(request.user)
-        lists = lists or [current]
-    else:
-        found = next((task_list for task_list in lists if task_list.pk == list_id), None)
-        if found is None:
-            raise Http404("No such list.")
-        current = found
+    if list_id is None and not lists:
+        return render(request, "todos/no_lists.html", {"list_form": ListCreateForm()})
+    current = next((task_list for task_list in lists if list_id in (None, task_list.pk)), None)
+    if current is None:
+        raise Http404("No such list.")
 
     state, search, page = TaskFilterForm(request.GET).values()
     # Only what a row shows (see _row_key): notes and timestamps stay in the database.
-    tasks = (
-        Task.objects.in_list(current)
-        .in_state(state)
-        .search(search)
-        .only("id", "list_id", "title", "done", "priority", "due_date", "position")
-    )
+    tasks = Task.objects.in_list(current).in_state(state).search(search).only(*ROW_FIELDS)
     # One row past the page tells whether there is a next page, without a COUNT(*).
     offset = (page - 1) * PAGE_SIZE
     page_tasks = list(tasks[offset : offset + PAGE_SIZE + 1])
@@ -177,10 +180,10 @@ def _tasks_page(
             {
                 "key": key,
                 "label": label,
-                "url": _list_url(current, state=key, search=search),
+                "url": _list_url(current, state=TaskState(key), search=search),
                 "current": key == state,
             }
-            for key, label in TaskFilterForm.FILTERS.items()
+            for key, label in TaskState.choices
         ],
         "search": search,
         "page": page,
@@ -188,6 +191,7 @@ def _tasks_page(
         "previous_page_url": _list_url(current, state=state, search=search, page=page - 1),
         "next_page_url": _list_url(current, state=state, search=search, page=page + 1),
         "create_form": create_form or TaskCreateForm(),
+        "list_form": ListCreateForm(),
         "today": today,
         "back": back,
     }
@@ -210,14 +214,11 @@ def list_detail(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 @_owned_list
 @require_POST
 def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
-    form = TaskCreateForm(request.POST, instance=Task(list=task_list))
+    form = TaskCreateForm(request.POST)
     if not form.is_valid():
         return _tasks_page(request, task_list.pk, create_form=form, status=400)
-    with transaction.atomic():
-        TaskList.objects.lock(task_list)  # adds take turns, so each gets its own position
-        form.instance.position = Task.objects.in_list(task_list).next_position()
-        task = form.save()
-    messages.success(request, f"Added “{task.title}”.")
+    task = services.add_task(task_list=task_list, title=form.cleaned_data["title"])
+    messages.success(request, _("Added “%(title)s”.") % {"title": task.title})
     # New tasks go last: show the page they land on, with the filter and search kept.
     came_from = urlsplit(_safe_next(request, request.POST.get("next", "")))
     state, search, _page = TaskFilterForm(QueryDict(came_from.query)).values()
@@ -230,13 +231,7 @@ def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
 @_owned_task
 @require_POST
 def task_toggle(request: AuthenticatedRequest, task: Task) -> HttpResponse:
-    with transaction.atomic():
-        # This row only (see TaskList.objects.lock): a task cleared meanwhile is a 404, not a 500.
-        locked = Task.objects.select_for_update().filter(pk=task.pk).first()
-        if locked is None:
-            raise Http404("No such task.")
-        locked.set_done(not locked.done)
-        locked.save(update_fields=["done", "completed_at", "updated_at"])
+    services.toggle_task(task=task)
     return _redirect_back(request, task.list.get_absolute_url())
 
 
@@ -244,8 +239,8 @@ def task_toggle(request: AuthenticatedRequest, task: Task) -> HttpResponse:
 @_owned_task
 @require_POST
 def task_delete(request: AuthenticatedRequest, task: Task) -> HttpResponse:
-    task.delete()
-    messages.success(request, f"Deleted “{task.title}”.")
+    services.delete_task(task=task)
+    messages.success(request, _("Deleted “%(title)s”.") % {"title": task.title})
     return _redirect_back(request, task.list.get_absolute_url())
 
 
@@ -255,13 +250,10 @@ def task_delete(request: AuthenticatedRequest, task: Task) -> HttpResponse:
 def task_edit(request: AuthenticatedRequest, task: Task) -> HttpResponse:
     form = TaskEditForm(request.POST or None, instance=task)
     if request.method == "POST" and form.is_valid():
-        moved = "list" in form.changed_data
-        with transaction.atomic():
-            # This row locked, then saved: a task deleted meanwhile is a 404, never re-inserted.
-            if not Task.objects.select_for_update().filter(pk=task.pk).exists():
-                raise Http404("No such task.")
-            task = form.save()
-        messages.success(request, f"Saved “{task.title}”.")
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        moved = "list" in changes
+        task = services.edit_task(task=task, changes=changes)
+        messages.success(request, _("Saved “%(title)s”.") % {"title": task.title})
         # Back to the page the edit started from, unless the task now lives in another list.
         return (
             redirect(task.list) if moved else _redirect_back(request, task.list.get_absolute_url())
@@ -275,12 +267,7 @@ def task_edit(request: AuthenticatedRequest, task: Task) -> HttpResponse:
 @_owned_list
 @require_POST
 def toggle_all(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
-    """Complete every open task; when none is open, reopen them all (as TodoMVC does)."""
-    tasks = Task.objects.in_list(task_list)
-    with transaction.atomic():
-        TaskList.objects.lock(task_list)
-        if not tasks.mark_done():
-            tasks.mark_open()
+    services.toggle_all(task_list=task_list)
     return _redirect_back(request, task_list.get_absolute_url())
 
 
@@ -288,21 +275,26 @@ def toggle_all(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespon
 @_owned_list
 @require_POST
 def clear_completed(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
-    with transaction.atomic():
-        TaskList.objects.lock(task_list)
-        deleted, _per_model = Task.objects.in_list(task_list).completed().delete()
-    messages.success(request, f"Cleared {deleted} completed task{'s' if deleted != 1 else ''}.")
+    deleted = services.clear_completed(task_list=task_list)
+    message = ngettext(
+        "Cleared %(count)d completed task.", "Cleared %(count)d completed tasks.", deleted
+    )
+    messages.success(request, message % {"count": deleted})
     return _redirect_back(request, task_list.get_absolute_url())
 
 
 @login_required
 @require_POST
 def list_create(request: AuthenticatedRequest) -> HttpResponse:
-    form = TaskListForm(request.POST, owner_id=request.user.pk)
+    form = ListCreateForm(request.POST)
     if form.is_valid():
-        task_list = form.save()
-        messages.success(request, f"Created the list “{task_list.name}”.")
-        return redirect(task_list)
+        try:
+            task_list = services.create_list(owner=request.user, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error("name", exc)
+        else:
+            messages.success(request, _("Created the list “%(name)s”.") % {"name": task_list.name})
+            return redirect(task_list)
     for error in form["name"].errors:
         messages.error(request, str(error))
     return _redirect_back(request, reverse("todos:index"))
@@ -312,11 +304,18 @@ def list_create(request: AuthenticatedRequest) -> HttpResponse:
 @_owned_list
 @require_http_methods(["GET", "POST"])
 def list_edit(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
-    form = TaskListForm(request.POST or None, instance=task_list, owner_id=request.user.pk)
+    # No instance: the list keeps its name until the service has saved the new one.
+    form = TaskListForm(request.POST or None, initial={"name": task_list.name})
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Renamed the list to “{task_list.name}”.")
-        return redirect(task_list)
+        try:
+            services.rename_list(task_list=task_list, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error("name", exc)
+        else:
+            messages.success(
+                request, _("Renamed the list to “%(name)s”.") % {"name": task_list.name}
+            )
+            return redirect(task_list)
     status = 400 if form.errors else 200
     return render(
         request, "todos/list_edit.html", {"form": form, "task_list": task_list}, status=status
@@ -327,9 +326,12 @@ def list_edit(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespons
 @_owned_list
 @require_POST
 def list_delete(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
-    if TaskList.objects.for_user(request.user).count() <= 1:
-        messages.error(request, "You need at least one list, so the last one stays.")
+    try:
+        services.delete_list(task_list=task_list)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect(task_list)
-    task_list.delete()
-    messages.success(request, f"Deleted the list “{task_list.name}” and its tasks.")
+    messages.success(
+        request, _("Deleted the list “%(name)s” and its tasks.") % {"name": task_list.name}
+    )
     return redirect("todos:index")

@@ -2,9 +2,9 @@
 
 How it fits together
 --------------------
-* ``app_url`` (session) waits for pytest-django to create the test database, collects static
-  files into a temporary folder, and starts ``gunicorn todo_site.wsgi:application`` on a free port
-  with ``DATABASE_URL`` pointing at that test database.
+* ``app_url`` (session) waits for pytest-django to create the test database, then serves the
+  app with gunicorn (``tests.support.live.app_serving``: collected static files, a free port,
+  ``DATABASE_URL`` pointing at that test database).
 * Every browser test runs with ``transactional_db`` (pulled in by the ``context`` fixture): data is
   really committed, so gunicorn's own connections see it, and the tables are flushed after the test.
 * ``js_enabled`` parametrises ``context``/``page``: each test runs with JavaScript off and on unless
@@ -17,17 +17,11 @@ How it fits together
 
 from __future__ import annotations
 
-import ctypes
 import os
-import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,18 +29,18 @@ from typing import Any
 
 import pytest
 
-from tests.support.server import database_url_for_tests, free_port
+from tests.support.db import db_url
+from tests.support.live import app_serving, in_ci, require_in_ci
 
 from .helpers import Credentials, SameDocument, new_credentials, sign_up
 
 try:
     import playwright  # noqa: F401
 except ImportError:  # pragma: no cover - depends on the environment
-    if os.environ.get("CI", "").strip().lower() not in {"1", "true", "yes"}:
+    if not in_ci():
         # Skip collecting the modules (they import playwright); with CI=true let them error.
         collect_ignore_glob = ["test_*.py"]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -59,7 +53,6 @@ CHROMIUM_ARGS = [
 ]
 # Serious enough to fail the audit; "minor"/"moderate" are reported but tolerated.
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
-SERVER_START_TIMEOUT = 40.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,146 +90,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Chromium availability
-# --------------------------------------------------------------------------------------------
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def _unavailable(reason: str) -> None:
-    """Skip locally; with CI=true a missing browser is a failure, not a silent skip."""
-    if _ci():
-        pytest.fail(f"CI=true and the browser tests cannot run: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-# --------------------------------------------------------------------------------------------
 # The app under gunicorn
 # --------------------------------------------------------------------------------------------
-
-
-def _django(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-try:  # resolved in the parent: the pre-exec hook below must not import or allocate much
-    _LIBC: Any = ctypes.CDLL("libc.so.6", use_errno=True)
-except OSError:  # not glibc Linux
-    _LIBC = None
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In the gunicorn child before exec: get SIGTERM when pytest dies, even when it is killed
-    without running fixture teardown (Linux only; elsewhere teardown alone stops gunicorn)."""
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    last_error: object = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(
-                f"gunicorn exited with {proc.returncode} before serving; log {log}:\n"
-                + log.read_text(errors="replace")[-4000:],
-                pytrace=False,
-            )
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except urllib.error.HTTPError as exc:  # it answers: 404 before /healthz exists is fine
-            if exc.code < 500:
-                return
-            last_error = exc
-        except OSError as exc:
-            last_error = exc
-        time.sleep(0.2)
-    pytest.fail(
-        f"gunicorn did not answer on {url} within {SERVER_START_TIMEOUT}s ({last_error}); "
-        f"log {log}:\n" + log.read_text(errors="replace")[-4000:],
-        pytrace=False,
-    )
-
-
 @pytest.fixture(scope="session")
 def app_url(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the app served by gunicorn against the pytest-django test database."""
-    workdir = tmp_path_factory.mktemp("live-server")
-    static_root = workdir / "static"
-    port = free_port()
-    database_url = database_url_for_tests()
-
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "todo_site.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": database_url,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_STATIC_ROOT": str(static_root),
-        "DJANGO_LOG_LEVEL": os.environ.get("DJANGO_LOG_LEVEL", "WARNING"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("DATABASE_URL_FILE", "DJANGO_SECRET_KEY_FILE", "DJANGO_DEBUG_FILE"):
-        env.pop(name, None)
-
-    # Hashed, compressed files as in the image, collected into this run's own DJANGO_STATIC_ROOT.
-    collected = _django(env, "collectstatic", "--noinput", "-v", "0")
-    if collected.returncode != 0:
-        pytest.fail(f"collectstatic failed:\n{collected.stdout}\n{collected.stderr}", pytrace=False)
-
-    log = workdir / "gunicorn.log"
+    log = tmp_path_factory.mktemp("live-server") / "gunicorn.log"
     REPORT.server_log = log
-    cmd = [sys.executable, "-m", "gunicorn"]
-    if (REPO_ROOT / "gunicorn.conf.py").exists():
-        cmd += ["--config", str(REPO_ROOT / "gunicorn.conf.py")]
-    # Command-line settings win over the config file: pin what the tests rely on.
-    cmd += [
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "3",
-        "--access-logfile",
-        "-",
-        "--error-logfile",
-        "-",
-        "todo_site.wsgi:application",
-    ]
-    env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, proc, log)
-        sys.stderr.write(f"\n[browser] gunicorn on {url} (STATIC_ROOT={static_root})\n")
-        yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+    # Command-line settings win over the config file: three workers, every request logged.
+    args = ["--workers", "3", "--access-logfile", "-", "--error-logfile", "-"]
+    with app_serving(db_url(), args=args, log_path=log) as app:
+        sys.stderr.write(f"\n[browser] gunicorn on {app.url}\n")
+        yield app.url
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,9 +112,9 @@ def playwright_instance() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        _unavailable(f"playwright is not installed ({exc})")
+        require_in_ci(f"playwright is not installed ({exc})")
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+        require_in_ci(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
     # Playwright's sync API keeps an asyncio loop running in this thread for as long as it lives,
     # so Django's async-safety guard would refuse every ORM call made afterwards in this process
     # (test-database setup, transactional_db's flush, later non-browser tests). Nothing here is
@@ -271,7 +136,7 @@ def browser(playwright_instance: Any) -> Iterator[Any]:
     try:
         chromium = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     except Exception as exc:
-        _unavailable(f"Chromium at {CHROMIUM} would not start: {exc}")
+        require_in_ci(f"Chromium at {CHROMIUM} would not start: {exc}")
     yield chromium
     chromium.close()
 
@@ -415,7 +280,3 @@ def axe_audit(_axe: Any, js_enabled: bool) -> Any:
         return blocking
 
     return audit
-
-
-def describe_violations(violations: list[dict[str, Any]]) -> str:
-    return "\n".join(_format_violation(v) for v in violations)

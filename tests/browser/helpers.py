@@ -132,9 +132,9 @@ def seed_tasks(username: str) -> dict[str, int]:
 
 class SameDocument:
     """``with same_document():`` around an action asserts that, with JavaScript on, it did not load
-    a new document (issue 4: no full page reloads). A marker set on ``window`` before the action
-    survives fragment swaps and ``history.pushState`` but not a navigation. With JavaScript off it
-    checks nothing: plain form posts and redirects are the point there.
+    a new document (the task actions never reload the page). A marker set on ``window`` before the
+    action survives fragment swaps and ``history.pushState`` but not a navigation. With JavaScript
+    off it checks nothing: plain form posts and redirects are the point there.
 
     Put the ``expect`` that waits for the action's result inside the block, so the check runs after
     the action has finished.

@@ -1,9 +1,9 @@
-"""The UI contract of issue 2, driven as a screen-reader user would: by role and accessible name.
+"""The UI contract, driven as a screen-reader user would: by role and accessible name.
 
 Every test runs twice, with JavaScript off and on (the ``js_enabled`` fixture). Assertions use
 ``expect``, which waits, so they hold whether an action reloads the page or swaps a fragment in.
 With JavaScript on, ``same_document()`` also asserts that the task actions (add, toggle, toggle-all,
-clear completed, delete, edit, filter, search) did not reload the page (issue 4).
+clear completed, delete, edit, filter, search) did not reload the page.
 """
 
 from __future__ import annotations

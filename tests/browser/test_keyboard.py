@@ -1,4 +1,4 @@
-"""Keyboard use (issue 4): Enter adds, Escape cancels an edit, focus lands somewhere sensible after
+"""Keyboard use: Enter adds, Escape cancels an edit, focus lands somewhere sensible after
 each action, the edit control and a double-click edit in place, a skip link, visible focus."""
 
 from __future__ import annotations

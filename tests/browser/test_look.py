@@ -110,7 +110,7 @@ def test_screenshots_of_the_main_pages(
 
 
 def test_no_request_leaves_the_origin_and_no_csp_violation(page: Page, app_url: str):
-    """Issue 4: every asset is served by the app; the page works under its CSP."""
+    """Every asset is served by the app; the page works under its CSP."""
     off_origin: list[str] = []
     csp: list[str] = []
     page.on(
@@ -135,7 +135,7 @@ PAGE_WEIGHT_BUDGET = 60 * 1024  # bytes on the wire, compressed, all assets incl
 def test_the_tasks_page_with_50_tasks_weighs_under_60_kb_compressed(
     page: Page, browser: Any, app_url: str
 ):
-    """Issue 4: HTML, CSS, JS and icon of a 50-task page as sent (gzip), cache cold."""
+    """HTML, CSS, JS and icon of a 50-task page as sent (gzip), cache cold."""
     from todos.models import Task, TaskList
 
     username = _signed_up(page, app_url)

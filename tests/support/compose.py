@@ -7,50 +7,34 @@ CI=true, where they fail.
 
 from __future__ import annotations
 
-import os
+import http.client
 import re
 import shutil
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-# Variables from the developer's shell that would change the stack under test.
-_SCRUBBED_PREFIXES = (
-    "DJANGO_", "MYSQL_", "DB_", "WEB_", "HTTPS_PORT", "SITE_ADDRESS", "PROXY_", "GUNICORN_",
-    "COMPOSE_", "DATABASE_URL",
-)  # fmt: skip
-
-
-def skip_or_fail(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the compose tests must run)")
-    pytest.skip(reason)
+from .http import HttpClient
+from .live import REPO_ROOT, clean_env, require_in_ci, wait_until_ready
 
 
 def engine_env() -> dict[str, str]:
     """The environment for docker commands; skips (fails in CI) when no engine answers."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+    env = clean_env()
     if shutil.which("docker", path=env.get("PATH")) is None:
-        skip_or_fail("no docker CLI on PATH")
+        require_in_ci("no docker CLI on PATH")
     for probe in (["docker", "compose", "version"], ["docker", "info"]):
         try:
             result = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=60)
         except subprocess.TimeoutExpired:
-            skip_or_fail(f"`{' '.join(probe)}` timed out")
+            require_in_ci(f"`{' '.join(probe)}` timed out")
         if result.returncode != 0:
-            skip_or_fail(f"`{' '.join(probe)}` failed: {result.stderr.strip()[:300]}")
+            require_in_ci(f"`{' '.join(probe)}` failed: {result.stderr.strip()[:300]}")
     return env
 
 
@@ -58,7 +42,7 @@ def clean_copy(destination: Path) -> None:
     """The files a clone would have: tracked + untracked-but-not-ignored, minus .env and venvs."""
     listing = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         check=True,
     ).stdout.decode()
@@ -66,7 +50,7 @@ def clean_copy(destination: Path) -> None:
         parts = Path(name).parts
         if parts[0] in {".venv", "venv", ".env", "staticfiles"} or "__pycache__" in parts:
             continue
-        source = REPO / name
+        source = REPO_ROOT / name
         if not source.is_file():
             continue  # listed but deleted in the working tree
         target = destination / name
@@ -108,19 +92,8 @@ class Stack:
     def compose(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
         return self.docker("compose", *args, **kwargs)  # type: ignore[arg-type]
 
-    def wait_ready(self, timeout: float = 120) -> float:
-        """Seconds until /readyz answers 200 through the proxy."""
-        started = time.monotonic()
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=5) as response:  # noqa: S310
-                    if response.status == 200:
-                        return time.monotonic() - started
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() - started > timeout:
-                raise AssertionError(f"/readyz not 200 within {timeout} s")
-            time.sleep(0.5)
+    def wait_ready(self, timeout: float = 120) -> None:
+        wait_until_ready(HttpClient(self.base_url), "/readyz", timeout, poll=0.5)
 
 
 @dataclass
@@ -136,8 +109,8 @@ class LoopResult:
 
 
 @contextmanager
-def request_loop(url: str, clients: int = 4) -> Iterator[LoopResult]:
-    """GET url from `clients` threads, back to back, for as long as the with-block runs.
+def request_loop(base_url: str, path: str, clients: int = 4) -> Iterator[LoopResult]:
+    """GET path from `clients` threads, back to back, for as long as the with-block runs.
 
     A failure is anything but a 200: an HTTP error, a reset, a refused connection or a timeout.
     """
@@ -150,11 +123,10 @@ def request_loop(url: str, clients: int = 4) -> Iterator[LoopResult]:
             started = time.monotonic()
             failure = None
             try:
-                with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
-                    response.read()
-                    if response.status != 200:
-                        failure = f"HTTP {response.status}"
-            except (urllib.error.URLError, OSError) as exc:
+                status = HttpClient(base_url).get(path).status
+                if status != 200:
+                    failure = f"HTTP {status}"
+            except (OSError, http.client.HTTPException) as exc:
                 failure = repr(exc)
             with lock:
                 result.requests += 1

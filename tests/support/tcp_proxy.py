@@ -37,8 +37,7 @@ class _Trigger:
 class _Pair:
     """One proxied connection: the client's socket and ours to the upstream server."""
 
-    def __init__(self, number: int, client: socket.socket, upstream: socket.socket) -> None:
-        self.number = number
+    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
         self.client = client
         self.upstream = upstream
         self.drop_next_reply: _Trigger | None = None
@@ -64,17 +63,10 @@ class TcpProxy:
         self._hold: Hold | None = None
         self.connections_accepted = 0
         self.connections_refused = 0
-        # Set to a list to record every relayed chunk as (connection number, ">" client-to-server
-        # or "<" server-to-client, bytes): handy when a test needs to see the conversation.
-        self.transcript: list[tuple[int, str, bytes]] | None = None
         self._thread = threading.Thread(target=self._accept_loop, name="tcp-proxy", daemon=True)
         self._thread.start()
 
     # Control ----------------------------------------------------------------------------------
-    @property
-    def is_cut(self) -> bool:
-        return self._down
-
     def cut(self) -> None:
         """Drop every open connection and refuse new ones until restore()."""
         with self._lock:
@@ -138,7 +130,7 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
-            pair = _Pair(self.connections_accepted + 1, client, upstream)
+            pair = _Pair(client, upstream)
             with self._lock:
                 if self._down:
                     pair.close()
@@ -155,8 +147,6 @@ class TcpProxy:
     ) -> None:
         try:
             while data := source.recv(CHUNK):
-                if self.transcript is not None:
-                    self.transcript.append((pair.number, ">" if outbound else "<", data))
                 if outbound and (hold := self._hold) and hold.pattern in data:
                     self._hold = None
                     hold.seen.set()

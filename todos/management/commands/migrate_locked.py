@@ -7,11 +7,10 @@ others wait, then find nothing left to apply. The lock belongs to the database s
 process that dies mid-migration releases it with its connection.
 """
 
-from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
 # MySQL and MariaDB cap lock names at 64 characters.
@@ -25,23 +24,22 @@ def lock_name_for(alias: str = DEFAULT_DB_ALIAS) -> str:
 
 
 class Command(BaseCommand):
-    verbosity = 1
     help = (
         "Apply database migrations while holding a MySQL GET_LOCK advisory lock, so that several "
         "processes starting at once apply each migration exactly once."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--timeout",
             type=int,
             default=300,
-            help="Seconds to wait for another process's migration to finish (default: 300).",
+            help="Seconds to wait for another process's migration to finish (default 300).",
         )
         parser.add_argument(
             "--database",
             default=DEFAULT_DB_ALIAS,
-            help='The database to migrate (default: "default").',
+            help="Database alias (default 'default').",
         )
         parser.add_argument(
             "--noinput",
@@ -51,18 +49,25 @@ class Command(BaseCommand):
             help="Do not prompt the user for input of any kind.",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        timeout: int = options["timeout"]
-        alias: str = options["database"]
-        self.verbosity = options["verbosity"]
+    def handle(
+        self,
+        *args: Any,
+        timeout: int,
+        database: str,
+        interactive: bool,
+        verbosity: int,
+        **options: Any,
+    ) -> None:
+        alias = database
+        self.verbosity = verbosity
         if timeout < 0:
             raise CommandError("--timeout must be zero or more seconds.")
 
         connection = connections[alias]
         migrate_options = {
             "database": alias,
-            "interactive": options["interactive"],
-            "verbosity": options["verbosity"],
+            "interactive": interactive,
+            "verbosity": verbosity,
             "stdout": self.stdout,
             "stderr": self.stderr,
         }

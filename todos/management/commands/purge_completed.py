@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from todos import services
 from todos.models import Task
 
 
@@ -22,13 +23,13 @@ class Command(BaseCommand):
         if older_than < 0:
             raise CommandError("--older-than must be 0 or more days.")
         cutoff = timezone.now() - dt.timedelta(days=older_than)
-        stale = Task.objects.completed_before(cutoff)
         if dry_run:
+            stale = Task.objects.completed_before(cutoff).count()
             self.stdout.write(
-                f"Would delete {stale.count()} task(s) completed before {cutoff:%Y-%m-%d %H:%M}."
+                f"Would delete {stale} task(s) completed before {cutoff:%Y-%m-%d %H:%M}."
             )
             return
-        deleted, _per_model = stale.delete()
+        deleted = services.purge_completed(before=cutoff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Deleted {deleted} task(s) completed before {cutoff:%Y-%m-%d %H:%M}."

@@ -4,10 +4,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
 from django.utils import timezone
 
-from todos.models import Priority, Task, TaskList
+from todos import services
+from todos.models import Priority, Task
 
 VERBS = ["Buy", "Call", "Email", "Fix", "Plan", "Review", "Write", "Book", "Clean", "Pay", "Read"]
 THINGS = [
@@ -49,36 +49,33 @@ class Command(BaseCommand):
         rng = random.Random(seed)  # noqa: S311 - demo data, not security
         now = timezone.now()
         today = timezone.localdate()
-        with transaction.atomic():
-            owner, created = get_user_model().objects.get_or_create(username=user)
-            if created:
-                if password:
-                    owner.set_password(password)
-                else:
-                    owner.set_unusable_password()
-                owner.save()
-            inbox = TaskList.objects.default_for(owner)
-            start = Task.objects.in_list(inbox).next_position()
-            batch: list[Task] = []
-            for number in range(tasks):
-                done = rng.random() < 0.3
-                batch.append(
-                    Task(
-                        list=inbox,
-                        title=f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
-                        notes=rng.choice(NOTES),
-                        due_date=today + dt.timedelta(days=rng.randint(-10, 30))
-                        if rng.random() < 0.5
-                        else None,
-                        priority=rng.choice(Priority.values),
-                        done=done,
-                        completed_at=now if done else None,
-                        position=start + number,
-                    )
-                )
-                if len(batch) >= BATCH_SIZE:
-                    Task.objects.bulk_create(batch)
-                    batch = []
-            Task.objects.bulk_create(batch)
+        owner, created = get_user_model().objects.get_or_create(username=user)
+        if created:
+            if password:
+                owner.set_password(password)
+            else:
+                owner.set_unusable_password()
+            owner.save()
+        inbox = services.create_inbox(owner=owner)
+        services.add_tasks(
+            task_list=inbox,
+            tasks=(self._task(rng, number, now, today) for number in range(tasks)),
+            batch_size=BATCH_SIZE,
+        )
         verb = "Created" if created else "Reused"
         self.stdout.write(self.style.SUCCESS(f"{verb} user {user!r}; added {tasks} task(s)."))
+
+    @staticmethod
+    def _task(rng: random.Random, number: int, now: dt.datetime, today: dt.date) -> Task:
+        done = rng.random() < 0.3
+        return Task(
+            title=f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
+            notes=rng.choice(NOTES),
+            due_date=today + dt.timedelta(days=rng.randint(-10, 30))
+            if rng.random() < 0.5
+            else None,
+            priority=rng.choice(Priority.values),
+            done=done,
+            completed_at=now if done else None,
+            position=number,
+        )

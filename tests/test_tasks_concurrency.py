@@ -1,4 +1,4 @@
-"""Concurrent writes over HTTP against a real gunicorn (issue 6, item 10).
+"""Tasks under concurrent writes, over HTTP against a real gunicorn.
 
 * 20 clients x 50 adds at once into one list: exactly 1,000 tasks, each title once, no 5xx.
 * a task deleted (by clear-completed, another tab) between a toggle's or an edit's read and its
@@ -27,8 +27,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.support.db import bulk_tasks, db_url
 from tests.support.http import HttpClient, Response, session_cookies
-from tests.support.server import GunicornServer, database_url_for_tests, gunicorn_server
+from tests.support.live import AppProcess, app_serving
 from todos.models import Task, TaskList
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -38,8 +39,8 @@ ADDS_PER_CLIENT = 50
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup: None) -> Iterator[GunicornServer]:
-    with gunicorn_server(database_url_for_tests(), workers=4) as server:
+def server(django_db_setup: None) -> Iterator[AppProcess]:
+    with app_serving(db_url(), workers=4) as server:
         yield server
 
 
@@ -99,7 +100,7 @@ def test_twenty_clients_adding_fifty_tasks_each_store_exactly_one_thousand(serve
 
     titles = list(Task.objects.in_list(inbox).values_list("title", flat=True))
     positions = Counter(Task.objects.in_list(inbox).values_list("position", flat=True))
-    print(  # figures for the issue's closing note (shown with -rP)
+    print(  # the run's figures (shown with -rP)
         f"concurrent adds: {len(titles)} rows from {CLIENTS}x{ADDS_PER_CLIENT} posts, "
         f"statuses {dict(statuses)}, positions shared by more than one task: "
         f"{sum(1 for count in positions.values() if count > 1)}"
@@ -120,19 +121,11 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
     server, owner, inbox
 ):
     rng = random.Random(6)
-    now = timezone.now()
-    tasks = Task.objects.bulk_create(
-        Task(
-            list=inbox,
-            title=f"Task {number}",
-            position=number,
-            done=number % 2 == 0,
-            completed_at=now if number % 2 == 0 else None,
-        )
-        for number in range(300)
-    )
+    tasks = bulk_tasks(inbox, 300, done_every=2)
     other = TaskList.objects.create(owner=owner, name="Untouched")
-    bystander = Task.objects.create(list=other, title="Bystander", done=True, completed_at=now)
+    bystander = Task.objects.create(
+        list=other, title="Bystander", done=True, completed_at=timezone.now()
+    )
     ids = [task.pk for task in tasks]
     initial = len(ids)
     toggle_all = reverse("todos:toggle-all", args=[inbox.pk])
@@ -183,7 +176,7 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
         f"{sum(cleared)} tasks; "
         f"{len(remaining)} left ({counts['open']} open, {counts['done']} done)"
     )
-    assert problems == [], _errors_in(server.log())
+    assert problems == [], _errors_in(server.output)
     assert all(
         (done and completed_at) or (not done and completed_at is None)
         for done, completed_at in remaining
@@ -199,7 +192,7 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
 
 @pytest.mark.parametrize(
     ("action", "statement"),
-    [("toggle", b"UPDATE `todos_task` SET `done`"), ("edit", b"UPDATE `todos_task` SET `list_id`")],
+    [("toggle", b"UPDATE `todos_task` SET `done`"), ("edit", b"UPDATE `todos_task` SET `title`")],
 )
 def test_a_task_deleted_between_a_views_read_and_write_stays_deleted_and_no_500(
     proxied_server, proxy, owner, inbox, make_task, action, statement

@@ -2,9 +2,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from . import views_health
+from . import health
 
-PROBES = {"/healthz": views_health.healthz, "/readyz": views_health.readyz}
+PROBES = {"/healthz": health.healthz, "/readyz": health.readyz}
 
 
 def health_probes(

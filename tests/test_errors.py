@@ -1,24 +1,61 @@
-"""A database outage under a running gunicorn (issue 6, item 9).
+"""Error pages, and a database outage under a running gunicorn.
 
-gunicorn (two sync workers, DEBUG off, ``CONN_MAX_AGE`` > 0 with ``CONN_HEALTH_CHECKS``) reaches
-MariaDB only through ``TcpProxy``, so a test can cut the database away and bring it back without
-touching the real server. ``transactional_db``: rows are committed, so gunicorn sees them.
+The pages: our 404, a 500 without a traceback, a friendly 503 when the database fails. The
+outage: gunicorn (two sync workers, DEBUG off, ``CONN_MAX_AGE`` > 0 with ``CONN_HEALTH_CHECKS``)
+reaches MariaDB only through ``TcpProxy``, so a test can cut the database away and bring it back
+without touching the real server; those tests commit their rows (``transaction=True``), so
+gunicorn sees them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from unittest import mock
 
 import pytest
+from django.db import OperationalError
+from django.test import Client
 from django.urls import reverse
 
 from tests.support.http import HttpClient, session_cookies
-from tests.support.server import GunicornServer
+from tests.support.live import AppProcess
 from tests.support.tcp_proxy import TcpProxy
 from todos.models import Task
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+def test_unknown_urls_get_our_404_page(owner_client):
+    response = owner_client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "There is nothing here, or it is not yours to see." in response.content.decode()
+
+
+def test_a_crash_gets_our_500_page_without_a_traceback(owner, inbox):
+    client = Client(raise_request_exception=False)
+    client.force_login(owner)
+    with mock.patch("todos.views._tasks_page", side_effect=RuntimeError("secret detail")):
+        response = client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong" in body
+    assert "secret detail" not in body and "Traceback" not in body
+
+
+def test_a_database_outage_gets_a_friendly_503(owner, inbox):
+    client = Client(raise_request_exception=False)
+    client.force_login(owner)
+    failure = OperationalError(2013, "Lost connection to MySQL server during query")
+    with mock.patch("todos.views.TaskList.objects.for_user", side_effect=failure):
+        response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    body = response.content.decode()
+    assert "Temporarily unavailable" in body
+    assert "Lost connection" not in body
+
+
+# A real outage under gunicorn -----------------------------------------------------------------
+
 
 REQUESTS_DURING_CUT = 10
 INSERT_TASK = b"INSERT INTO `todos_task`"
@@ -26,23 +63,21 @@ INSERT_TASK = b"INSERT INTO `todos_task`"
 COMMIT = b"\x07\x00\x00\x00\x03COMMIT"
 
 
-@pytest.fixture(autouse=True)
-def _database_back_after_each_test(proxy: TcpProxy) -> Iterator[None]:
-    yield
-    proxy.restore()
-
-
 @pytest.fixture
-def browser(proxied_server: GunicornServer, owner) -> HttpClient:
+def browser(proxied_server: AppProcess, proxy: TcpProxy, owner) -> Iterator[HttpClient]:
+    """The owner's browser on the proxied server; the database is back after each test."""
     client = proxied_server.client(session_cookies(owner))
     assert client.get("/").status == 200, "the server works before the cut"
-    return client
+    yield client
+    proxy.restore()
 
 
 def _not_a_traceback(body: str) -> bool:
     return "Traceback" not in body and "OperationalError" not in body and "SECRET" not in body
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_pages_answer_503_during_the_cut_and_the_next_request_after_it_succeeds(
     browser, proxy, inbox, make_task
 ):
@@ -67,7 +102,7 @@ def test_pages_answer_503_during_the_cut_and_the_next_request_after_it_succeeds(
     recovery = time.monotonic() - restored_at
     after = [browser.get(pages[number % len(pages)]).status for number in range(6)]
 
-    print(  # the figures for the issue's closing note (shown with -rP)
+    print(  # the outage's figures (shown with -rP)
         f"outage: {statuses.count(503)} of {len(statuses)} requests answered 503 during the cut; "
         f"first request after restore {first.status} in {recovery * 1000:.0f} ms; "
         f"proxy refused {proxy.connections_refused} connection attempts"
@@ -95,6 +130,8 @@ def test_pages_answer_503_during_the_cut_and_the_next_request_after_it_succeeds(
     ],
     ids=["before-insert", "after-insert", "after-commit"],
 )
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_a_write_in_flight_at_the_cut_is_stored_once_or_reported_failed_never_twice(
     browser, proxy, inbox, pattern, after_reply, stored
 ):

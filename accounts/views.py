@@ -3,12 +3,11 @@ from __future__ import annotations
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from .models import TaskList
+from . import services
 
 
 @require_http_methods(["GET", "POST"])
@@ -17,9 +16,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("todos:index")
     form: UserCreationForm[User] = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save()
-            TaskList.objects.default_for(user)
+        user = services.sign_up(form=form)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("todos:index")
     return render(

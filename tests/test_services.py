@@ -1,0 +1,142 @@
+"""todos.services under real concurrency: every rule holds when writers race, on real MySQL."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from tests.conftest import create_user
+from todos import services, transfer
+from todos.models import Task, TaskList
+
+ROUNDS = 5
+RACERS = 4
+
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released together; each result is a value or the exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # the test inspects what each racer got
+            results[index] = exc
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def racer(transactional_db: None) -> User:
+    return create_user("racer", "racer-password-123")
+
+
+def test_an_import_racing_adds_gives_every_task_its_own_position(racer):
+    inbox = TaskList.objects.get(owner=racer)
+    records = [{"name": inbox.name, "tasks": [{"title": f"imported {n}"} for n in range(20)]}]
+    for _round in range(ROUNDS):
+        results = race(
+            lambda: transfer.import_data(racer, records),
+            *[lambda: services.add_task(task_list=inbox, title="added")] * RACERS,
+        )
+        assert not [result for result in results if isinstance(result, Exception)]
+    positions = list(Task.objects.in_list(inbox).values_list("position", flat=True))
+    assert len(positions) == ROUNDS * (20 + RACERS)
+    assert len(set(positions)) == len(positions)
+
+
+def test_parallel_creates_of_one_list_name_make_one_list_and_a_form_error(racer):
+    for round_number in range(ROUNDS):
+        name = f"Groceries {round_number}"
+        results = race(*[lambda name=name: services.create_list(owner=racer, name=name)] * RACERS)
+        created = [result for result in results if isinstance(result, TaskList)]
+        refused = [result for result in results if isinstance(result, ValidationError)]
+        assert len(created) == 1
+        assert len(refused) == RACERS - 1
+        assert {error.code for error in refused} == {"duplicate"}
+        assert TaskList.objects.filter(owner=racer, name=name).count() == 1
+
+
+def test_parallel_renames_to_one_name_leave_one_list_of_that_name(racer):
+    for round_number in range(ROUNDS):
+        name = f"Work {round_number}"
+        lists = [
+            services.create_list(owner=racer, name=f"List {round_number}.{n}")
+            for n in range(RACERS)
+        ]
+        results = race(
+            *[
+                lambda task_list=task_list, name=name: services.rename_list(
+                    task_list=task_list, name=name
+                )
+                for task_list in lists
+            ]
+        )
+        assert sum(isinstance(result, TaskList) for result in results) == 1
+        assert sum(isinstance(result, ValidationError) for result in results) == RACERS - 1
+        assert TaskList.objects.filter(owner=racer, name=name).count() == 1
+
+
+def test_parallel_deletes_of_a_users_lists_keep_the_last_one(racer):
+    for round_number in range(ROUNDS):
+        services.create_list(owner=racer, name=f"Spare {round_number}")
+        lists = list(TaskList.objects.filter(owner=racer))
+        assert len(lists) == 2
+        results = race(
+            *[
+                lambda task_list=task_list: services.delete_list(task_list=task_list)
+                for task_list in lists
+            ]
+        )
+        refused = [result for result in results if isinstance(result, ValidationError)]
+        assert [error.code for error in refused] == ["last_list"]
+        assert TaskList.objects.filter(owner=racer).count() == 1
+
+
+def test_a_task_moved_to_another_list_goes_last_there(owner, inbox, make_task):
+    work = services.create_list(owner=owner, name="Work")
+    make_task(work, "Already there")
+    make_task(work, "Also there")
+    task = make_task(inbox, "Moving")
+    moved = services.edit_task(task=task, changes={"list": work, "title": "Moved"})
+    assert (moved.list, moved.title) == (work, "Moved")
+    assert [t.title for t in Task.objects.in_list(work)] == ["Already there", "Also there", "Moved"]
+
+
+def test_an_edit_of_a_deleted_task_raises_and_brings_nothing_back(owner, inbox, make_task):
+    task = make_task(inbox, "Gone")
+    services.delete_task(task=task)
+    with pytest.raises(Task.DoesNotExist):
+        services.edit_task(task=task, changes={"title": "Back?"})
+    assert not Task.objects.filter(pk=task.pk).exists()
+
+
+def test_an_edit_refuses_fields_that_are_not_editable(owner, inbox, make_task):
+    task = make_task(inbox, "Fixed")
+    with pytest.raises(ValueError, match="not editable"):
+        services.edit_task(task=task, changes={"done": True})
+
+
+def test_the_data_migration_gives_every_account_without_lists_an_inbox(owner, django_user_model):
+    listless = django_user_model.objects.create_user("listless", password="x")
+    migration = importlib.import_module("todos.migrations.0004_inbox_for_every_user")
+    migration.create_inboxes(apps, None)
+    assert [tl.name for tl in TaskList.objects.for_user(listless)] == ["Inbox"]
+    assert TaskList.objects.for_user(owner).count() == 1  # one list already: nothing added

@@ -4,7 +4,7 @@ Needs a Docker engine that is a Swarm manager (`../shared/compose-lab/up-docker 
 no Compose `todo` stack running (both use the network name todo-network). The images are built
 from a clean copy of the working tree with `docker compose build`, as an operator would.
 
-The tests share one stack (module scope) and run in file order: each step builds on the last.
+One stack serves the module: deploy, use, scale, roll and remove, in file order.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from django.http import HttpRequest
 
 from todos import services
 
+from .models import AddressHit
+
 
 class UserAdmin(auth_admin.UserAdmin):
     """Django's user admin; an account added here starts with an Inbox, as one that signs up."""
@@ -17,3 +19,19 @@ class UserAdmin(auth_admin.UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, UserAdmin)
+
+
+@admin.register(AddressHit)
+class AddressHitAdmin(admin.ModelAdmin):
+    """The per-address counters, read-only: deleting an address's hits lifts its limit early."""
+
+    list_display = ["created", "scope", "address"]
+    list_filter = ["scope"]
+    search_fields = ["address"]
+    date_hierarchy = "created"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AddressHit | None = None) -> bool:
+        return False

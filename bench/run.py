@@ -96,7 +96,12 @@ GZIP = "gzip, deflate, br"  # what browsers send
 SCENARIOS = [
     Scenario("hello", "", "GET", "/", "bare WSGI app, same gunicorn config (the ceiling)"),
     Scenario(
-        "healthz", "", "GET", "/healthz", "Django's floor: middleware, no session/DB/template"
+        "healthz", "", "GET", "/healthz", "answered by the first middleware (the probes' path)"
+    ),
+    Scenario("floor-anon", "", "GET", "/floor/anonymous/", "every middleware, anonymous, no query"),
+    Scenario("floor-login", "bench1k", "GET", "/floor/logged-in/", "+ the logged-in user"),
+    Scenario(
+        "floor-queries", "bench1k", "GET", "/floor/page-queries/", "+ the page's other queries"
     ),
     Scenario("tasks-10", "bench10", "GET", "/", "tasks page, 10 tasks"),
     Scenario("tasks-1k", "bench1k", "GET", "/", "tasks page, 1,000 tasks (first page of 50)"),
@@ -533,7 +538,7 @@ def prepare(args: argparse.Namespace, workdir: Path) -> Env:
     log(f"snapshot of {args.app_dir} in {workdir}")
     app = snapshot(args.app_dir.resolve(), workdir)
     values = clean_env(
-        DJANGO_SETTINGS_MODULE="todo_site.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",  # the app's, plus the floor rows' routes
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DATABASE_URL=args.database_url,

@@ -89,7 +89,9 @@ def make_task(db: None) -> Callable[..., Task]:
         if fields.get("done"):
             fields.setdefault("completed_at", timezone.now())
         position = Task.objects.in_list(task_list).next_position()
-        return Task.objects.create(list=task_list, title=title, position=position, **fields)
+        task = Task.objects.create(list=task_list, title=title, position=position, **fields)
+        services.recount_lists(list_ids=[task_list.pk])  # made directly, as test data
+        return task
 
     return make
 

@@ -1,17 +1,25 @@
-"""Accounts: sign-up, log-in (and its brute-force lock-out), log-out, password change."""
+"""Accounts: sign-up, log-in (and its brute-force lock-out), log-out, password change, and the
+per-address limits on both."""
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.support.db import row_changes, stored_rows, unchanged
+from accounts.models import AddressHit
+from tests.support.db import db_url, row_changes, stored_rows, unchanged
 from tests.support.hostile import (
     PROFILE,
     check_response,
@@ -21,9 +29,13 @@ from tests.support.hostile import (
     post_form,
     rolled_back,
 )
+from tests.support.http import Response
+from tests.support.live import app_serving
 from todos.models import TaskList
 
 SIGNUP = reverse("signup")
+LOGIN = reverse("login")
+ADMIN_LOGIN = reverse("admin:login")
 
 
 def test_signup_creates_the_user_with_an_inbox_and_logs_them_in(client, db):
@@ -115,6 +127,192 @@ def test_password_change(owner_client, owner):
 
 def test_logged_in_users_visiting_signup_go_to_their_tasks(owner_client):
     assert owner_client.get(SIGNUP)["Location"] == "/"
+
+
+# Usernames: one account per name as the database compares names ---------------------------------
+
+PASSWORD = "a-long-passphrase-42"
+
+
+def _signup(client: Client, username: str) -> Any:
+    return client.post(SIGNUP, {"username": username, "password1": PASSWORD, "password2": PASSWORD})
+
+
+@pytest.mark.parametrize(
+    ("existing", "variant"),
+    [("josé", "JOSE"), ("jose", "José"), ("Strasse", "straße"), ("olivia", "OLİVİA")],
+)
+def test_a_name_the_database_compares_equal_to_a_taken_one_is_refused(db, existing, variant):
+    User.objects.create_user(existing, password=PASSWORD)
+    response = _signup(Client(), variant)
+    assert response.status_code == 400
+    assert "A user with that username already exists." in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_usernames_are_stored_nfkc_normalised(client, db):
+    assert _signup(client, "\ufb01ona").status_code == 302  # the "fi" ligature
+    assert User.objects.get().username == "fiona"
+
+
+def test_any_spelling_the_database_compares_equal_logs_into_the_one_account(client, owner):
+    response = client.post(LOGIN, {"username": "OLIVIA", "password": "owner-password-123"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(owner.pk)
+
+
+def test_password_reset_is_off_until_the_app_sends_mail(client, db):
+    for path in (
+        "password_reset/",
+        "password_reset/done/",
+        "reset/MQ/set-password/",
+        "reset/done/",
+    ):
+        assert client.get(f"/accounts/{path}").status_code == 404
+    assert client.post("/accounts/password_reset/", {"email": "a@example.com"}).status_code == 404
+
+
+# Per-address limits -----------------------------------------------------------------------------
+
+
+def _fail_login(client: Client, url: str, username: str) -> Any:
+    return client.post(url, {"username": username, "password": "wrong"})
+
+
+def test_one_address_spraying_passwords_over_many_accounts_is_stopped(settings, db):
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    assert limit < settings.AXES_FAILURE_LIMIT * 5  # more accounts than axes would ever lock
+    client = Client()
+    # Site and admin logins share the count; each username fails once, so axes never locks.
+    for attempt in range(limit):
+        url = LOGIN if attempt % 2 else ADMIN_LOGIN
+        assert _fail_login(client, url, f"user{attempt}").status_code == 200
+    refused = client.post(LOGIN, {"username": "olivia", "password": "owner-password-123"})
+    assert refused.status_code == 429
+    assert "Too many failed logins from your address." in refused.content.decode()
+    assert "Content-Security-Policy" in refused
+    assert int(refused["Retry-After"]) == settings.LOGIN_ADDRESS_FAILURE_WINDOW.total_seconds()
+    assert _fail_login(client, ADMIN_LOGIN, "someone").status_code == 429
+    # Other addresses are not affected.
+    assert _fail_login(Client(REMOTE_ADDR="10.1.2.3"), LOGIN, "user0").status_code == 200
+
+
+def test_successful_logins_do_not_count_and_the_window_passes(settings, owner):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2
+    right = {"username": "olivia", "password": "owner-password-123"}
+    for _ in range(3):
+        assert Client().post(LOGIN, right).status_code == 302
+    client = Client()
+    assert _fail_login(client, LOGIN, "a").status_code == 200
+    assert _fail_login(client, LOGIN, "b").status_code == 200
+    assert client.post(LOGIN, right).status_code == 429
+    assert AddressHit.objects.count() == 2  # refused requests take their hit back
+    AddressHit.objects.update(created=timezone.now() - settings.LOGIN_ADDRESS_FAILURE_WINDOW)
+    assert client.post(LOGIN, right).status_code == 302
+
+
+def test_sign_up_is_limited_per_address(settings, db):
+    limit = settings.SIGNUP_ADDRESS_LIMIT
+    for attempt in range(limit):
+        assert _signup(Client(), f"newcomer{attempt}").status_code == 302
+    refused = _signup(Client(), "one-more")
+    assert refused.status_code == 429
+    assert "Too many sign-ups from your address." in refused.content.decode()
+    assert User.objects.count() == limit
+    assert _signup(Client(REMOTE_ADDR="10.1.2.3"), "one-more").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "counted_as"),
+    [("10.0.0.9, " + "f" * 300, "127.0.0.1"), ("2001:DB8:0:0::1", "2001:db8::1")],
+)
+def test_behind_the_proxy_the_counted_address_is_a_canonical_ip(
+    settings, db, forwarded, counted_as
+):
+    settings.HTTPS = True
+    response = Client().post(
+        LOGIN,
+        {"username": "olivia", "password": "wrong"},
+        secure=True,
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 200
+    assert AddressHit.objects.get().address == counted_as
+
+
+def test_an_admin_lifts_an_address_limit_by_deleting_its_hits(admin_client, settings):
+    settings.SIGNUP_ADDRESS_LIMIT = 1
+    assert _signup(Client(), "first").status_code == 302
+    assert _signup(Client(), "second").status_code == 429
+    changelist = reverse("admin:accounts_addresshit_changelist")
+    assert "127.0.0.1" in admin_client.get(changelist).content.decode()
+    hits = [str(pk) for pk in AddressHit.objects.values_list("pk", flat=True)]
+    data = {"action": "delete_selected", "_selected_action": hits, "post": "yes"}
+    assert admin_client.post(changelist, data).status_code == 302
+    assert _signup(Client(), "second").status_code == 302
+
+
+# Against gunicorn: real concurrency, counts shared across workers ---------------------------------
+
+ROUNDS = 5
+RACERS = 4
+
+
+def _at_once(calls: Sequence[Callable[[], Response]]) -> list[Response]:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Response]) -> Response:
+        barrier.wait(timeout=30)
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_parallel_sign_ups_for_one_name_make_one_account_and_no_500(django_db_setup):
+    env = {"DJANGO_SIGNUP_ADDRESS_LIMIT": str(ROUNDS * RACERS)}
+    with app_serving(db_url(), workers=RACERS, env=env) as server:
+        for round_ in range(ROUNDS):
+            # Spellings the database compares equal: one name.
+            names = [f"racer{round_}", f"RACER{round_}", f"Rácer{round_}", f"racer{round_}"]
+            data = {"password1": PASSWORD, "password2": PASSWORD}
+            calls = [
+                functools.partial(server.client().post, SIGNUP, {"username": name, **data})
+                for name in names
+            ]
+            responses = _at_once(calls)
+            statuses = sorted(response.status for response in responses)
+            assert statuses == [302] + [400] * (RACERS - 1), (round_, statuses, server.output)
+            for response in responses:
+                if response.status == 400:
+                    assert "A user with that username already exists." in response.text
+        assert User.objects.count() == ROUNDS
+        assert TaskList.objects.count() == ROUNDS
+        assert "Traceback" not in server.output
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_login_limit_holds_across_workers_and_parallel_requests(django_db_setup):
+    limit = 6
+    env = {"DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT": str(limit)}
+    with app_serving(db_url(), workers=4, env=env) as server:
+        wrong = [{"username": f"user{n}", "password": "wrong"} for n in range(3 * limit)]
+        calls = [functools.partial(server.client().post, LOGIN, data) for data in wrong]
+        statuses = [response.status for response in _at_once(calls)]
+        admitted = statuses.count(200)
+        # Racing requests never get past the limit between them; refused ones count nothing.
+        assert set(statuses) <= {200, 429}, statuses
+        assert 1 <= admitted <= limit, statuses
+        assert AddressHit.objects.count() == admitted
+        # Then one at a time, whichever worker answers: failures up to the limit, then 429.
+        for data in wrong[: limit - admitted]:
+            assert server.client().post(LOGIN, data).status == 200
+        assert server.client().post(LOGIN, wrong[0]).status == 429
+        assert AddressHit.objects.count() == limit
 
 
 def test_sign_up_requires_12_characters_and_no_common_password(client, db):

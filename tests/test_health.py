@@ -1,7 +1,10 @@
 from unittest import mock
 
+import pytest
 from django.db import OperationalError
 
+from tests.support.db import db_url
+from tests.support.live import app_serving
 from todo_site import health
 
 
@@ -46,3 +49,36 @@ def test_probes_answer_whatever_the_host_header(client, db):
     # Probes skip ALLOWED_HOSTS: a narrowed host list must not make the container unhealthy.
     assert client.get("/healthz", HTTP_HOST="10.0.0.7:8000").status_code == 200
     assert client.get("/readyz", HTTP_HOST="10.0.0.7:8000").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_head_like_get_without_a_body(client, db, path):
+    get = client.get(path)
+    head = client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head["Content-Type"] == get["Content-Type"]
+
+
+def test_pages_answer_head_like_get_without_a_body(client, owner_client, db):
+    assert client.head("/accounts/signup/").status_code == 200
+    head = owner_client.head("/")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["Content-Length"] == str(len(owner_client.get("/").content))
+
+
+def test_head_on_a_post_only_action_is_still_a_405(owner_client, inbox):
+    response = owner_client.head(f"/lists/{inbox.pk}/tasks/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_head_probes_through_gunicorn(django_db_setup):
+    with app_serving(db_url(), workers=1) as server:
+        for path in ("/healthz", "/readyz"):
+            response = server.client().request("HEAD", path)
+            assert response.status == 200, path
+            assert response.body == b""

@@ -140,3 +140,28 @@ def test_the_data_migration_gives_every_account_without_lists_an_inbox(owner, dj
     migration.create_inboxes(apps, None)
     assert [tl.name for tl in TaskList.objects.for_user(listless)] == ["Inbox"]
     assert TaskList.objects.for_user(owner).count() == 1  # one list already: nothing added
+
+
+def test_the_list_counters_stay_exact_under_racing_single_task_writes(racer):
+    inbox = TaskList.objects.get(owner=racer)
+
+    def writer(first: Task, second: Task, third: Task) -> Callable[[], None]:
+        def work() -> None:
+            services.toggle_task(task=first)
+            services.toggle_task(task=second)
+            services.add_task(task_list=inbox, title="Added")
+            services.delete_task(task=second)
+            services.delete_task(task=third)
+            services.toggle_task(task=first)
+            services.toggle_task(task=first)
+
+        return work
+
+    for _round in range(ROUNDS):
+        tasks = [services.add_task(task_list=inbox, title=f"Task {n}") for n in range(RACERS * 3)]
+        shares = [tasks[n * 3 : n * 3 + 3] for n in range(RACERS)]
+        results = race(*[writer(*share) for share in shares])
+        assert not [result for result in results if isinstance(result, Exception)]
+        inbox.refresh_from_db()
+        assert inbox.counts == Task.objects.in_list(inbox).counts()
+    assert inbox.counts == {"open": ROUNDS * RACERS, "done": ROUNDS * RACERS}

@@ -30,6 +30,7 @@ from django.utils import timezone
 from tests.support.db import bulk_tasks, db_url
 from tests.support.http import HttpClient, Response, session_cookies
 from tests.support.live import AppProcess, app_serving
+from todos import services
 from todos.models import Task, TaskList
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -115,6 +116,8 @@ def test_twenty_clients_adding_fifty_tasks_each_store_exactly_one_thousand(serve
     page = clients[0].get(inbox.get_absolute_url())
     assert page.status == 200
     assert f"{CLIENTS * ADDS_PER_CLIENT} items left" in page.text
+    inbox.refresh_from_db()
+    assert inbox.counts == {"open": CLIENTS * ADDS_PER_CLIENT, "done": 0}
 
 
 def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
@@ -126,6 +129,7 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
     bystander = Task.objects.create(
         list=other, title="Bystander", done=True, completed_at=timezone.now()
     )
+    services.recount_lists(list_ids=[inbox.pk, other.pk])
     ids = [task.pk for task in tasks]
     initial = len(ids)
     toggle_all = reverse("todos:toggle-all", args=[inbox.pk])
@@ -133,6 +137,7 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
     add = reverse("todos:create", args=[inbox.pk])
     cleared: list[int] = []
     added: list[int] = []
+    deleted: list[int] = []
     problems: list[str] = []
     lock = threading.Lock()
 
@@ -141,7 +146,9 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
 
         def work() -> None:
             for _ in range(25):
-                action = plan.choice(["toggle-all", "clear", "clear", "toggle", "toggle", "add"])
+                action = plan.choice(
+                    ["toggle-all", "clear", "clear", "toggle", "toggle", "add", "delete"]
+                )
                 if action == "add":
                     response = client.post(add, {"title": "Added in the race"})
                 elif action == "toggle-all":
@@ -150,16 +157,18 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
                     response = client.post(clear)
                 else:
                     task_id = plan.choice(ids)
-                    response = client.post(reverse("todos:toggle", args=[task_id]))
+                    response = client.post(reverse(f"todos:{action}", args=[task_id]))
                 client.cookies.pop("messages", None)  # each response's messages on their own
                 with lock:
-                    # A toggle may find its task already cleared by another client: 404.
+                    # A toggle or delete may find its task already gone: 404.
                     if response.status != 302 and not (
-                        action == "toggle" and response.status == 404
+                        action in {"toggle", "delete"} and response.status == 404
                     ):
                         problems.append(f"{action}: {response.status}")
                     if action == "add" and response.status == 302:
                         added.append(1)
+                    if action == "delete" and response.status == 302:
+                        deleted.append(1)
                     for message in _messages(response):
                         if match := re.fullmatch(r"Cleared (\d+) completed tasks?\.", message):
                             cleared.append(int(match[1]))
@@ -172,7 +181,8 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
     remaining = list(Task.objects.in_list(inbox).values_list("done", "completed_at"))
     counts = Task.objects.in_list(inbox).counts()
     print(
-        f"race: {len(added)} adds; {len(cleared)} clear-completed requests removed "
+        f"race: {len(added)} adds, {len(deleted)} deletes; "
+        f"{len(cleared)} clear-completed requests removed "
         f"{sum(cleared)} tasks; "
         f"{len(remaining)} left ({counts['open']} open, {counts['done']} done)"
     )
@@ -182,7 +192,14 @@ def test_racing_toggle_all_clear_completed_and_toggles_leave_a_consistent_list(
         for done, completed_at in remaining
     )
     assert counts["open"] + counts["done"] == len(remaining)
-    assert initial + len(added) - sum(cleared) == len(remaining), "every task is accounted for"
+    assert initial + len(added) - sum(cleared) - len(deleted) == len(remaining), (
+        "every task is accounted for"
+    )
+    # The counters that todos.services keeps equal what the rows say.
+    inbox.refresh_from_db()
+    other.refresh_from_db()
+    assert inbox.counts == counts
+    assert other.counts == {"open": 0, "done": 1}
     page = clients[0].get(inbox.get_absolute_url())
     left = counts["open"]
     assert f"{left} item{'' if left == 1 else 's'} left" in page.text

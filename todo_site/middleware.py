@@ -1,15 +1,43 @@
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
-from . import health
+from . import errors, health, security
 
 PROBES = {"/healthz": health.healthz, "/readyz": health.readyz}
 
+Middleware = Callable[[HttpRequest], HttpResponse]
 
-def health_probes(
-    get_response: Callable[[HttpRequest], HttpResponse],
-) -> Callable[..., HttpResponse]:
+
+def http_methods(get_response: Middleware) -> Middleware:
+    """HEAD answers exactly as GET would, without the body; a 405 gets our own page.
+
+    Django's ``require_GET`` refuses HEAD, which breaks probes and link checkers that use it. GET
+    views are safe by contract, so running one for a HEAD changes nothing; the answer keeps the
+    GET's headers (Content-Length included) and loses its body.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
+        response = get_response(request)
+        if head:
+            request.method = "HEAD"
+            if not response.streaming:
+                response.content = b""
+        if isinstance(response, HttpResponseNotAllowed):
+            methods = response["Allow"].split(", ")
+            if "GET" in methods and "HEAD" not in methods:
+                methods.append("HEAD")
+            return errors.method_not_allowed(", ".join(methods))
+        return response
+
+    return middleware
+
+
+def health_probes(get_response: Middleware) -> Middleware:
     """Answer /healthz and /readyz before anything else runs.
 
     Container and load-balancer probes call the app directly: over plain HTTP, with whatever Host
@@ -20,5 +48,54 @@ def health_probes(
     def middleware(request: HttpRequest) -> HttpResponse:
         probe = PROBES.get(request.path_info)
         return probe(request) if probe else get_response(request)
+
+    return middleware
+
+
+def request_body_limits(get_response: Middleware) -> Middleware:
+    """Refuse a request body before anything reads it: over DJANGO_MAX_REQUEST_BODY bytes (413)
+    or of unknown length (411), whatever a proxy in front may also limit.
+
+    Django reads exactly Content-Length bytes, so capping it caps every read; a chunked body
+    without one would silently read as empty, so it gets a clear 411 instead.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if refused := _body_refusal(request):
+            return refused
+        return get_response(request)
+
+    return middleware
+
+
+def _body_refusal(request: HttpRequest) -> HttpResponse | None:
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if not length:
+        if request.META.get("HTTP_TRANSFER_ENCODING"):
+            return errors.error_page(411)
+        return None
+    if not (length.isascii() and length.isdigit()):
+        return errors.error_page(400)
+    if int(length) > settings.MAX_REQUEST_BODY:
+        return errors.error_page(413)
+    return None
+
+
+def address_limits(get_response: Middleware) -> Middleware:
+    """Count POSTs to the views that todo_site.security limits per client address (logins,
+    sign-ups) and answer 429 at the limit, before the view spends time hashing a password."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        limit = security.limit_for(request)
+        if limit is None:
+            return get_response(request)
+        hit = limit.take(security.client_ip(request))
+        if hit is None:
+            return errors.too_many_requests(message=limit.message, retry_after=limit.window)
+        user_before = request.user.pk
+        response = get_response(request)
+        if not limit.counts_successes and request.user.pk not in (None, user_before):
+            hit.delete()  # a successful login is not a failure
+        return response
 
     return middleware

@@ -1,18 +1,98 @@
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from accounts.models import AddressHit
 
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address: behind our proxy (BEHIND_PROXY) the right-most X-Forwarded-For
     entry, which that proxy appended; otherwise the socket's peer, since a client can forge the
-    header when nothing in front of us overwrites it."""
+    header when nothing in front of us overwrites it.
+
+    The entry is parsed and written back canonically (one address, one spelling, whatever the
+    client sent); an entry that is no address falls back to the peer, the proxy itself.
+    """
     if settings.BEHIND_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if hops := [hop.strip() for hop in forwarded.split(",") if hop.strip()]:
-            return hops[-1]
+            with contextlib.suppress(ValueError):
+                return str(ipaddress.ip_address(hops[-1].partition("%")[0]))
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, object] | None = None) -> str:
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     return str(username)[:150]
+
+
+@dataclass(frozen=True)
+class AddressLimit:
+    """At most ``settings.<settings_prefix>_LIMIT`` counted requests per client address per
+    ``settings.<settings_prefix>_WINDOW``.
+
+    Counting is insert-then-count: a request's own hit is stored before it counts the window, so
+    racing requests (other workers, other replicas) all see each other and the limit is never
+    exceeded; a refused request takes its hit back, so waiting out the window always works.
+    """
+
+    scope: AddressHit.Scope
+    settings_prefix: str
+    message: str
+    counts_successes: bool  # false: a successful login takes its hit back (only failures count)
+
+    @property
+    def limit(self) -> int:
+        return int(getattr(settings, f"{self.settings_prefix}_LIMIT"))
+
+    @property
+    def window(self) -> dt.timedelta:
+        window: dt.timedelta = getattr(settings, f"{self.settings_prefix}_WINDOW")
+        return window
+
+    def take(self, address: str) -> AddressHit | None:
+        """Count one request from ``address``; None (nothing counted) when it is over the limit."""
+        now = timezone.now()
+        start = now - self.window
+        hits = AddressHit.objects.filter(scope=self.scope)
+        hits.before(start).delete()
+        hit = hits.create(scope=self.scope, address=address, created=now)
+        if hits.filter(address=address).since(start).count() > self.limit:
+            hit.delete()
+            return None
+        return hit
+
+
+LOGIN_FAILURES = AddressLimit(
+    AddressHit.Scope.LOGIN_FAILURE,
+    "LOGIN_ADDRESS_FAILURE",
+    "Too many failed logins from your address.",
+    counts_successes=False,
+)
+SIGNUPS = AddressLimit(
+    AddressHit.Scope.SIGNUP,
+    "SIGNUP_ADDRESS",
+    "Too many sign-ups from your address.",
+    counts_successes=True,  # every attempt counts: "this username exists" is the answer
+)
+# URL name -> its limit. The site's and the admin's login share one count.
+LIMITED_VIEWS = {"login": LOGIN_FAILURES, "admin:login": LOGIN_FAILURES, "signup": SIGNUPS}
+
+
+def limit_for(request: HttpRequest) -> AddressLimit | None:
+    """The limit that applies to this request: POSTs to the views in LIMITED_VIEWS."""
+    if request.method != "POST":
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    return LIMITED_VIEWS.get(match.view_name)

@@ -62,9 +62,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every answer carries them: error pages too, even a 400 for a foreign Host
+    # (raised inside SecurityMiddleware and CommonMiddleware).
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "todo_site.middleware.http_methods",
     "todo_site.middleware.health_probes",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "todo_site.middleware.request_body_limits",
     # Compresses pages; Django masks CSRF tokens and pads the gzip header against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,13 +78,24 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "todo_site.middleware.address_limits",
     # Last, as django-axes asks: it turns a lockout into its 429 response.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "todo_site.urls"
+CSRF_FAILURE_VIEW = "todo_site.errors.csrf_failure"
+
+# Request bodies: at most DJANGO_MAX_REQUEST_BODY bytes (413 above, before anything reads them),
+# and no file parts (415) except on these paths: no form takes files yet. See todo_site.uploads.
+MAX_REQUEST_BODY = env.int("DJANGO_MAX_REQUEST_BODY", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY
+FILE_UPLOAD_PATHS: list[str] = []
+FILE_UPLOAD_HANDLERS = [
+    "todo_site.uploads.RefuseFiles",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 WSGI_APPLICATION = "todo_site.wsgi.application"
 
 TEMPLATES = [
@@ -142,7 +159,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an account/IP pair is locked
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, taking the user loaded with the session row (accounts.sessions).
+    "accounts.backends.SessionUserBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -196,11 +214,20 @@ AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "todo_site.errors.locked_out"
 AXES_CLIENT_IP_CALLABLE = "todo_site.security.client_ip"
 AXES_USERNAME_CALLABLE = "todo_site.security.axes_username"
 # No start-up banner on stdout: it would land in front of `manage.py export_tasks` output.
 AXES_VERBOSE = False
+
+# Per-address limits (todo_site.security), counted in the database so that every worker and
+# replica shares them. axes has a single failure limit for all its parameter sets, so the higher
+# per-address threshold lives beside it: failed logins (site and admin together) per address...
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_ADDRESS_FAILURE_WINDOW = AXES_COOLOFF_TIME
+# ...and sign-up attempts per address, so that "this username exists" is no unlimited oracle.
+SIGNUP_ADDRESS_LIMIT = env.int("DJANGO_SIGNUP_ADDRESS_LIMIT", default=10)
+SIGNUP_ADDRESS_WINDOW = dt.timedelta(hours=1)
 
 # Scripts, styles and images only from this origin, nothing inline, never framed.
 CONTENT_SECURITY_POLICY = {
@@ -213,6 +240,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Sessions are database rows that name their user: one query loads both, and deleting the row
+# (logout) revokes the session at once on every worker (accounts.sessions).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

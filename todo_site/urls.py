@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+handler400 = "todo_site.errors.bad_request"
+handler403 = "todo_site.errors.permission_denied"
+handler404 = "todo_site.errors.page_not_found"
 handler500 = "todo_site.errors.server_error"
 
 urlpatterns = [

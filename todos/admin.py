@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -25,6 +27,21 @@ class TaskAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["completed_at", "created_at", "updated_at"]
     actions = ["mark_done", "mark_open"]
+
+    # Saves and deletes here bypass todos.services, so the lists' counters are recounted after.
+    def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
+        before = form.initial.get("list") if change else None
+        super().save_model(request, obj, form, change)
+        services.recount_lists(list_ids=[obj.list_id, *([before] if before else [])])
+
+    def delete_model(self, request: HttpRequest, obj: Task) -> None:
+        super().delete_model(request, obj)
+        services.recount_lists(list_ids=[obj.list_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        list_ids = list(queryset.values_list("list_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        services.recount_lists(list_ids=list_ids)
 
     @admin.display(description="owner", ordering="list__owner__username")
     def owner(self, task: Task) -> str:

@@ -50,6 +50,10 @@ class TaskList(models.Model):
     # apart lists named by different emoji (see todo_site.database).
     name = models.CharField(_("name"), max_length=100, db_collation=COLLATION)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # How many of its tasks are open and done, kept by todos.services in the transaction of every
+    # write, so the tasks page reads them with the lists instead of counting on every view.
+    open_count = models.PositiveIntegerField(_("open tasks"), default=0, editable=False)
+    done_count = models.PositiveIntegerField(_("done tasks"), default=0, editable=False)
 
     objects = TaskListQuerySet.as_manager()
 
@@ -69,6 +73,10 @@ class TaskList(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("todos:list", kwargs={"list_id": self.pk})
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"open": self.open_count, "done": self.done_count}
 
 
 class Priority(models.TextChoices):
@@ -120,7 +128,7 @@ class TaskQuerySet(LockingQuerySet["Task"]):
         return self.completed().filter(completed_at__lt=moment)
 
     def counts(self) -> dict[str, int]:
-        """Open and done counts in one aggregate query."""
+        """Open and done counts in one aggregate query (what TaskList's counters must equal)."""
         result = self.aggregate(
             open=Count("id", filter=Q(done=False)),
             done=Count("id", filter=Q(done=True)),

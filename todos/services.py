@@ -7,15 +7,19 @@ writers ever wait for each other in a cycle:
 1. a user's list rows, in id order (only ``delete_list`` needs more than one);
 2. then task rows.
 
-What each write locks:
+Every write that adds, removes, completes or reopens tasks also keeps the list's counters
+(``TaskList.open_count``/``done_count``) in the same transaction, so they are exact whenever the
+transaction commits. What each write locks:
 
 - ``add_task``, ``add_tasks``, ``toggle_all``, ``clear_completed``: the list row. Writers that
   take a new position (adds, imports) or touch many of a list's tasks take turns on it, so every
-  task gets its own position and a bulk update never interleaves with another.
-- ``toggle_task``, ``edit_task``, ``delete_task``: that task's row only, so single-task writes
-  stay as fast as the row allows. A task deleted meanwhile raises ``Task.DoesNotExist`` (a 404 for
-  a view), never a 500 and never a task brought back. Moving a task to another list first locks
-  the target list (rule 1 before rule 2), since it takes a position there.
+  task gets its own position and a bulk update never interleaves with another; bulk writes then
+  recount the list.
+- ``toggle_task``, ``delete_task``: the list row (its counters change), then the task's row. A
+  task deleted meanwhile raises ``Task.DoesNotExist`` (a 404 for a view), never a 500 and never a
+  task brought back.
+- ``edit_task``: the task's row; moving it to another list first locks both lists in id order
+  (rule 1 before rule 2), since it takes a position there and both lists' counters change.
 - ``create_list``, ``rename_list``: nothing; the (owner, name) unique constraint is the arbiter,
   and losing a race raises the same ``ValidationError`` a sequential duplicate does.
 - ``delete_list``: all of the owner's list rows, so two deletes cannot both see "not the last".
@@ -30,7 +34,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import DEFAULT_LIST_NAME, Task, TaskList
@@ -89,12 +93,27 @@ def delete_list(*, task_list: TaskList) -> None:
 # --- tasks ----------------------------------------------------------------------------------------
 
 
+def _count(list_id: int, *, open_by: int = 0, done_by: int = 0) -> None:
+    """Move the list's counters by what a single-task write changed."""
+    TaskList.objects.filter(pk=list_id).update(
+        open_count=F("open_count") + open_by, done_count=F("done_count") + done_by
+    )
+
+
+def _recount(list_id: int) -> None:
+    """Set the list's counters from its tasks, after a write that touched many of them."""
+    counts = Task.objects.filter(list_id=list_id).counts()
+    TaskList.objects.filter(pk=list_id).update(open_count=counts["open"], done_count=counts["done"])
+
+
 @transaction.atomic
 def add_task(*, task_list: TaskList, title: str) -> Task:
     """A new open task at the end of the list."""
     TaskList.objects.locked(task_list.pk)
     position = Task.objects.in_list(task_list).next_position()
-    return Task.objects.create(list=task_list, title=title, position=position)
+    task = Task.objects.create(list=task_list, title=title, position=position)
+    _count(task_list.pk, open_by=1)
+    return task
 
 
 @transaction.atomic
@@ -111,15 +130,19 @@ def add_tasks(*, task_list: TaskList, tasks: Iterable[Task], batch_size: int = 1
         task.position = max(start + task.position, next_free)
         next_free = task.position + 1
     Task.objects.bulk_create(batch, batch_size=batch_size)
+    _recount(task_list.pk)
     return len(batch)
 
 
 @transaction.atomic
 def toggle_task(*, task: Task) -> Task:
     """Mark the task done, or open again if it was done."""
+    TaskList.objects.locked(task.list_id)
     locked = Task.objects.locked(task.pk)
     locked.set_done(not locked.done)
     locked.save(update_fields=["done", "completed_at", "updated_at"])
+    change = 1 if locked.done else -1
+    _count(locked.list_id, open_by=-change, done_by=change)
     return locked
 
 
@@ -133,8 +156,9 @@ def edit_task(*, task: Task, changes: Mapping[str, Any]) -> Task:
     target: TaskList | None = changes.get("list")
     moved = target is not None and target.pk != task.list_id
     if target is not None and moved:
-        TaskList.objects.locked(target.pk)
+        TaskList.objects.filter(pk__in=[task.list_id, target.pk]).lock_in_order()
     locked = Task.objects.locked(task.pk)
+    source_id = locked.list_id
     for field, value in changes.items():
         setattr(locked, field, value)
     saved = [*changes, "updated_at"]
@@ -142,12 +166,23 @@ def edit_task(*, task: Task, changes: Mapping[str, Any]) -> Task:
         locked.position = Task.objects.in_list(locked.list).next_position()
         saved.append("position")
     locked.save(update_fields=saved)
+    if locked.list_id != source_id:
+        open_by, done_by = (0, 1) if locked.done else (1, 0)
+        _count(source_id, open_by=-open_by, done_by=-done_by)
+        _count(locked.list_id, open_by=open_by, done_by=done_by)
     return locked
 
 
+@transaction.atomic
 def delete_task(*, task: Task) -> None:
-    """Delete the task (one statement; a task already gone is not an error)."""
-    Task.objects.filter(pk=task.pk).delete()
+    """Delete the task; one already gone is not an error."""
+    TaskList.objects.locked(task.list_id)
+    try:
+        gone = Task.objects.locked(task.pk)
+    except Task.DoesNotExist:
+        return
+    gone.delete()
+    _count(gone.list_id, open_by=0 if gone.done else -1, done_by=-1 if gone.done else 0)
 
 
 @transaction.atomic
@@ -157,6 +192,7 @@ def toggle_all(*, task_list: TaskList) -> None:
     tasks = Task.objects.in_list(task_list)
     if not tasks.mark_done():
         tasks.mark_open()
+    _recount(task_list.pk)
 
 
 @transaction.atomic
@@ -164,6 +200,7 @@ def clear_completed(*, task_list: TaskList) -> int:
     """Delete the list's done tasks; returns how many."""
     TaskList.objects.locked(task_list.pk)
     deleted, _per_model = Task.objects.in_list(task_list).completed().delete()
+    _recount(task_list.pk)
     return deleted
 
 
@@ -177,7 +214,17 @@ def set_done(*, tasks: QuerySet[Task], done: bool) -> int:
             TaskList.objects.locked(list_id)
             in_list = Task.objects.filter(pk__in=tasks.filter(list_id=list_id).values("pk"))
             changed += in_list.mark_done() if done else in_list.mark_open()
+            _recount(list_id)
     return changed
+
+
+def recount_lists(*, list_ids: Iterable[int]) -> None:
+    """Set the lists' counters from their tasks, each under its lock (after the admin's own
+    create, change and delete of tasks, which do not go through the functions above)."""
+    for list_id in sorted(set(list_ids)):
+        with transaction.atomic():
+            if TaskList.objects.filter(pk=list_id).lock_in_order():
+                _recount(list_id)
 
 
 def purge_completed(*, before: dt.datetime) -> int:
@@ -188,6 +235,7 @@ def purge_completed(*, before: dt.datetime) -> int:
         with transaction.atomic():
             TaskList.objects.locked(list_id)
             deleted, _per_model = old.filter(list_id=list_id).delete()
+            _recount(list_id)
             purged += deleted
     return purged
 

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
@@ -56,7 +56,7 @@ def _owned_task(
         task = get_object_or_404(tasks, pk=task_id)
         try:
             return view(request, task)
-        except Task.DoesNotExist as exc:  # deleted by someone else since it was looked up
+        except ObjectDoesNotExist as exc:  # deleted by someone else since it was looked up
             raise Http404("No such task.") from exc
 
     return wrapper
@@ -72,7 +72,7 @@ def _owned_list(
         task_list = get_object_or_404(TaskList.objects.for_user(request.user), pk=list_id)
         try:
             return view(request, task_list)
-        except TaskList.DoesNotExist as exc:  # deleted by someone else since it was looked up
+        except ObjectDoesNotExist as exc:  # deleted by someone else since it was looked up
             raise Http404("No such list.") from exc
 
     return wrapper
@@ -174,7 +174,7 @@ def _tasks_page(
         "current_list": current,
         "tasks": page_tasks[:PAGE_SIZE],
         "task_rows": _task_rows(page_tasks[:PAGE_SIZE], today=today, back=back),
-        "counts": Task.objects.in_list(current).counts(),
+        "counts": current.counts,
         "filter": state,
         "filter_links": [
             {

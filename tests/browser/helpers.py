@@ -86,6 +86,7 @@ def seed_tasks(username: str) -> dict[str, int]:
 
     from django.utils import timezone
 
+    from todos import services
     from todos.models import Priority, Task, TaskList
 
     task_list = TaskList.objects.filter(owner__username=username).order_by("id").first()
@@ -127,6 +128,7 @@ def seed_tasks(username: str) -> dict[str, int]:
             position=position,
         )
         created[title] = task.pk
+    services.recount_lists(list_ids=[task_list.pk])
     return created
 
 

@@ -57,13 +57,14 @@ def explain(sql: str, connection: Any = None) -> dict[str, Any]:
 
 def bulk_tasks(task_list: Any, count: int, *, done_every: int) -> list[Any]:
     """``count`` tasks "Task 0".. in display order at the end of ``task_list``, one in every
-    ``done_every`` done, in one INSERT per 2,000."""
+    ``done_every`` done, in one INSERT per 2,000; the list's counters are recounted after."""
     from django.utils import timezone
 
+    from todos import services
     from todos.models import Task
 
     now = timezone.now()
-    return Task.objects.bulk_create(
+    tasks = Task.objects.bulk_create(
         (
             Task(
                 list=task_list,
@@ -76,6 +77,8 @@ def bulk_tasks(task_list: Any, count: int, *, done_every: int) -> list[Any]:
         ),
         batch_size=2000,
     )
+    services.recount_lists(list_ids=[task_list.pk])
+    return tasks
 
 
 def stored_rows() -> Rows:

@@ -291,12 +291,14 @@ def app_serving(
     workers: int = 2,
     args: Sequence[str] = (),
     log_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> AppProcess:
     """gunicorn as in the image (DEBUG off, collected static files) against ``database_url``,
-    with this test run's secret key, so sessions made in the tests are valid there."""
+    with this test run's secret key, so sessions made in the tests are valid there; ``env``
+    adds or overrides settings."""
     from django.conf import settings
 
-    env = clean_env(
+    values = clean_env(
         DJANGO_SETTINGS_MODULE="todo_site.settings",
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
@@ -304,5 +306,5 @@ def app_serving(
         DJANGO_STATIC_ROOT=str(collected_static_root()),
         DATABASE_URL=database_url,
         WEB_CONCURRENCY=str(workers),
-    )
-    return AppProcess((*GUNICORN, *args, WSGI_APP), env=env, log_path=log_path)
+    ) | dict(env or {})
+    return AppProcess((*GUNICORN, *args, WSGI_APP), env=values, log_path=log_path)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AddressHitQuerySet(models.QuerySet["AddressHit"]):
+    def since(self, start: dt.datetime) -> AddressHitQuerySet:
+        return self.filter(created__gte=start)
+
+    def before(self, start: dt.datetime) -> AddressHitQuerySet:
+        return self.filter(created__lt=start)
+
+
+class AddressHit(models.Model):
+    """One counted request from one client address, for the per-address limits of
+    todo_site.security. Kept in the database so every worker and replica sees the same count."""
+
+    class Scope(models.TextChoices):
+        LOGIN_FAILURE = "login", _("failed login")
+        SIGNUP = "signup", _("sign-up")
+
+    scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices)
+    address = models.CharField(_("client address"), max_length=45)  # IPv6 at most
+    created = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = AddressHitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("address hit")
+        verbose_name_plural = _("address hits")
+        ordering = ["-created"]
+        indexes = [
+            # How many hits one address has in a scope since the window started.
+            models.Index(fields=["scope", "address", "created"], name="addresshit_count_idx"),
+            # Pruning a scope's hits that left the window.
+            models.Index(fields=["scope", "created"], name="addresshit_prune_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} from {self.address} at {self.created:%Y-%m-%d %H:%M:%S}"
+
+
+class Session(AbstractBaseSession):
+    """Django's session row, plus the user it logs in: loading a session loads its user in the
+    same query (accounts.sessions), and an account's sessions can be found and ended."""
+
+    # The index (from the foreign key) serves "this user's sessions".
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+        verbose_name=_("user"),
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        ordering = ["expire_date"]
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -1,8 +1,10 @@
-# The todo web image: Django + gunicorn on python:3.13-slim.
+# The todo images: Django + gunicorn on python:3.13-slim, and the Caddy proxy in front of it.
 #   build   - compiles the dependencies (mysqlclient needs a C compiler and the MySQL client
 #             headers) into a virtualenv at /opt/venv;
 #   runtime - the same base with only the client library, the virtualenv, the code and the
-#             collected static files; runs as the fixed non-root uid 10001.
+#             collected static files; runs as the fixed non-root uid 10001 (compose's `web`);
+#   proxy   - Caddy with docker/Caddyfile and a copy of runtime's collected static files, which it
+#             serves itself (compose's `proxy`, built with `--target proxy`).
 
 FROM python:3.13-slim AS build
 
@@ -62,3 +64,15 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
 
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "todo_site.wsgi:application"]
+
+
+FROM caddy:2 AS proxy
+
+LABEL org.opencontainers.image.title="todo-proxy" \
+      org.opencontainers.image.description="Caddy in front of the todo web app: TLS, buffering, static files"
+
+COPY docker/Caddyfile /etc/caddy/Caddyfile
+COPY docker/proxy-healthcheck.sh /usr/local/bin/proxy-healthcheck
+COPY --from=runtime /app/staticfiles /srv/static
+
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["proxy-healthcheck"]

@@ -21,13 +21,13 @@ lint: venv
 	$(CHECK_ENV) $(PYTHON) manage.py check --fail-level WARNING
 	$(CHECK_ENV) $(PYTHON) manage.py makemigrations --check --dry-run
 
-# Everything but the Compose stack, which needs a container engine (see test-compose).
+# Everything but the container stacks, which need a Docker engine (see test-compose).
 pytest: venv
 	$(PYTHON) -m pytest -m "not compose" $(PYTEST_ARGS)
 
 test: lint pytest
 
-# The real stack: Docker Compose v2 over podman via ../shared/compose-lab (or a Docker engine).
+# The real Compose and Swarm stacks on a Docker engine (../shared/compose-lab starts one).
 test-compose: venv
 	PYTHON=$(PYTHON) bash .ci/compose-lab.sh
 

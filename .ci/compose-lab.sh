@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Compose part of CI: real Docker Compose v2 over podman (../shared/compose-lab), then
-# `pytest -m compose` against it. Called by .ci/run after the venv exists; also fine by hand.
+# The Compose part of CI: the real Docker engine of ../shared/compose-lab as a single-node Swarm
+# manager, static checks of the container files, then `pytest -m compose` against it (the Compose
+# stack, then the Swarm stack). Called by .ci/run after the venv exists; also fine by hand.
 #   PYTHON  interpreter with requirements-dev.txt installed (default: .venv/bin/python)
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
@@ -12,33 +13,33 @@ started=$SECONDS
 
 step() { printf -- '--- %s (%ss)\n' "$*" "$((SECONDS - started))"; }
 
-step "compose-lab: engine"
-engine_exports=$("$lab/up-engine")
+step "compose-lab: Docker engine, Swarm manager, stand-in images"
+engine_exports=$("$lab/up-docker" --swarm)
 eval "$engine_exports"
-
-step "compose-lab: python:3.13-slim and mysql:8.4 stand-ins"
-"$lab/build-standins"
-
-step "lint-compose"
-"$lab/lint-compose"
 
 step "hadolint Dockerfile"
 "$bin_dir/hadolint" Dockerfile
 
 step "shellcheck"
-"$bin_dir/shellcheck" docker/entrypoint.sh .ci/compose-lab.sh
+"$bin_dir/shellcheck" docker/entrypoint.sh docker/proxy-healthcheck.sh .ci/compose-lab.sh \
+    deploy/update.sh deploy/swarm-secrets.sh
 
-step "docker compose config -q (no .env)"
+step "caddy validate docker/Caddyfile"
+docker run --rm --network none --volume "$PWD/docker/Caddyfile:/etc/caddy/Caddyfile:ro" \
+    caddy:2 caddy validate --config /etc/caddy/Caddyfile --adapter caddyfile
+
+step "docker compose config -q (no .env); docker stack config (deploy/stack.yaml)"
 if [[ -e .env ]]; then
     echo "compose-lab.sh: a .env exists; validating with an empty one instead" >&2
     docker compose --env-file /dev/null config --quiet
 else
     docker compose config --quiet
 fi
+docker stack config --compose-file deploy/stack.yaml >/dev/null
 
 step "pytest -m compose"
 status=0
-# -s: the tests print the time from `up` to healthy.
+# -s: the tests print timings and request-loop results.
 "$python" -m pytest -m compose -p no:cacheprovider -s || status=$?
 step "compose part done (exit $status)"
 exit "$status"

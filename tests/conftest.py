@@ -45,6 +45,7 @@ def behind_tls_proxy(settings: Any) -> None:
     settings.SESSION_COOKIE_SECURE = True
     settings.CSRF_COOKIE_SECURE = True
     settings.HTTPS = True
+    settings.BEHIND_PROXY = True
 
 
 @pytest.fixture

@@ -308,6 +308,7 @@ def test_behind_the_proxy_the_counted_address_is_a_canonical_ip(
     settings, db, forwarded, counted_as
 ):
     settings.HTTPS = True
+    settings.BEHIND_PROXY = True
     response = Client().post(
         LOGIN,
         {"login": "olivia", "password": "wrong"},

@@ -1,9 +1,9 @@
-"""The Compose stack for real: build, start, use over HTTP, restart, tear down.
+"""The Compose stack for real: build, start, use through the proxy, scale, update, tear down.
 
-These tests drive ``docker compose`` (Compose v2) against whatever engine DOCKER_HOST points at:
-a Docker daemon, or podman through ``../shared/compose-lab`` in CI. They run on a copy of the
-working tree without any ``.env``, as a fresh clone would be, and bring the ``todo`` project up on
-a free port. Without a reachable engine they skip, except under CI=true, where they fail.
+These tests drive ``docker compose`` (Compose v2) against whatever engine DOCKER_HOST points at: in
+CI the real Docker engine of ``../shared/compose-lab`` (see tests/support/compose.py). They run on a
+copy of the working tree without any ``.env``, as a fresh clone would be, and bring the ``todo``
+project up on free ports. Without a reachable engine they skip, except under CI=true.
 
 The tests share one stack (module scope) and run in file order: each step builds on the last.
 """
@@ -11,117 +11,57 @@ The tests share one stack (module scope) and run in file order: each step builds
 from __future__ import annotations
 
 import html
+import http.client
 import json
 import re
-import shutil
+import socket
+import ssl
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.http import HttpClient
-from tests.support.live import (
-    REPO_ROOT,
-    clean_env,
-    free_port,
-    in_ci,
-    require_in_ci,
-    wait_until_ready,
+from tests.support.compose import (
+    Stack,
+    clean_copy,
+    engine_env,
+    request_loop,
+    requests_by_replica,
 )
+from tests.support.http import HttpClient
+from tests.support.live import free_port, in_ci
+from tests.support.slow_clients import SLOW_BODY, SLOW_HEADERS, SlowClients
 
 pytestmark = pytest.mark.compose
 
 PROJECT = "todo"
 NETWORK = "todo-network"
-VOLUMES = ("todo_db-data", "todo_secrets")
+VOLUMES = ("todo_db-data", "todo_secrets", "todo_proxy-data", "todo_proxy-config")
 IMAGE = "todo-web"
-
-
-def _clean_copy(destination: Path) -> None:
-    """The files a clone would have: tracked + untracked-but-not-ignored, minus .env and venvs."""
-    listing = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listing.split("\0")):
-        parts = Path(name).parts
-        if parts[0] in {".venv", "venv", ".env", "staticfiles"} or "__pycache__" in parts:
-            continue
-        source = REPO_ROOT / name
-        if not source.is_file():
-            continue  # listed but deleted in the working tree
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+LOGIN = "/accounts/login/"
 
 
 @dataclass
-class Stack:
-    directory: Path
-    port: int
-    env: dict[str, str]
-    state: dict[str, str] = field(default_factory=dict)
+class ComposeStack(Stack):
+    https_port: int = 0
     browser: HttpClient | None = None  # the signed-up visitor, once that test has passed
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def docker(
-        self, *args: str, check: bool = True, timeout: float = 300
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            ["docker", *args],
-            cwd=self.directory,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"docker {' '.join(args)} exited {result.returncode}\n"
-                f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
-            )
-        return result
-
-    def compose(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return self.docker("compose", *args, **kwargs)  # type: ignore[arg-type]
-
-    def wait_ready(self, timeout: float = 120) -> None:
-        wait_until_ready(HttpClient(self.base_url), "/readyz", timeout, poll=1)
-
-
-def _engine_env() -> dict[str, str]:
-    env = clean_env()
-    if shutil.which("docker", path=env.get("PATH")) is None:
-        require_in_ci("no docker CLI on PATH")
-    for probe in (["docker", "compose", "version"], ["docker", "info"]):
-        try:
-            result = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=60)
-        except subprocess.TimeoutExpired:
-            require_in_ci(f"`{' '.join(probe)}` timed out")
-        if result.returncode != 0:
-            require_in_ci(f"`{' '.join(probe)}` failed: {result.stderr.strip()[:300]}")
-    return env
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    env = _engine_env()
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
+    env = engine_env()
     directory = tmp_path_factory.mktemp("clone") / "todo"
     directory.mkdir()
-    _clean_copy(directory)
+    clean_copy(directory)
     assert not (directory / ".env").exists()
-    port = free_port()
-    env["WEB_PORT"] = str(port)
-    s = Stack(directory=directory, port=port, env=env)
+    port, https_port = free_port(), free_port()
+    env.update(WEB_PORT=str(port), HTTPS_PORT=str(https_port))
+    s = ComposeStack(directory=directory, port=port, env=env, https_port=https_port)
 
     existing = s.docker("volume", "ls", "--quiet").stdout.split()
     if any(volume in existing for volume in VOLUMES):
@@ -139,7 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     healthy = time.monotonic()
     print(
         f"\ncompose: build {built - started:.1f} s; "
-        f"`up -d --build --wait` to healthy {healthy - built:.1f} s"
+        f"`up -d --build --wait` to healthy (db, web, proxy) {healthy - built:.1f} s"
     )
     try:
         yield s
@@ -160,15 +100,15 @@ def _action_of_form_with(page: str, page_html: str, field_name: str) -> str:
     raise AssertionError(f"no form with a {field_name!r} field on {page}")
 
 
-def test_config_is_valid_without_env_file(stack: Stack) -> None:
+def test_config_is_valid_without_env_file(stack: ComposeStack) -> None:
     stack.compose("config", "--quiet")
 
 
-def test_readyz_answers_200_on_the_published_port(stack: Stack) -> None:
+def test_readyz_answers_200_through_the_proxy_on_the_published_port(stack: ComposeStack) -> None:
     assert HttpClient(stack.base_url).get("/readyz").status == 200
 
 
-def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: Stack) -> None:
+def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: ComposeStack) -> None:
     username = f"compose-{uuid.uuid4().hex[:8]}"
     password = f"Pw-{uuid.uuid4().hex}"
     title = f"Ship the stack \U0001f680 {uuid.uuid4().hex[:6]}"  # a 4-byte UTF-8 character
@@ -188,18 +128,18 @@ def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: Stack) -> None:
     assert added.status == 302, added.text[-2000:]
 
     assert title in html.unescape(browser.get("/").text)
-    stack.state.update(username=username, title=title)
+    stack.state.update(username=username, password=password, title=title)
     stack.browser = browser
 
 
-def _task_is_listed(stack: Stack) -> None:
+def _task_is_listed(stack: ComposeStack) -> None:
     assert stack.browser is not None
     tasks = stack.browser.get("/")
     assert tasks.status == 200, "the session did not survive"
     assert stack.state["title"] in html.unescape(tasks.text)
 
 
-def test_the_task_survives_restarting_web(stack: Stack) -> None:
+def test_the_task_survives_restarting_web(stack: ComposeStack) -> None:
     if stack.browser is None:
         pytest.skip("needs the sign-up step")
     stack.compose("restart", "web")
@@ -207,7 +147,7 @@ def test_the_task_survives_restarting_web(stack: Stack) -> None:
     _task_is_listed(stack)
 
 
-def test_the_task_and_the_session_survive_down_and_up(stack: Stack) -> None:
+def test_the_task_and_the_session_survive_down_and_up(stack: ComposeStack) -> None:
     if stack.browser is None:
         pytest.skip("needs the sign-up step")
     stack.compose("down")
@@ -218,7 +158,7 @@ def test_the_task_and_the_session_survive_down_and_up(stack: Stack) -> None:
     _task_is_listed(stack)
 
 
-def test_export_tasks_inside_web_sees_the_task(stack: Stack) -> None:
+def test_export_tasks_inside_web_sees_the_task(stack: ComposeStack) -> None:
     if stack.browser is None:
         pytest.skip("needs the sign-up step")
     username = stack.state["username"]
@@ -234,7 +174,7 @@ def test_export_tasks_inside_web_sees_the_task(stack: Stack) -> None:
     assert stack.state["title"] in exported
 
 
-def test_web_runs_as_a_non_root_user_on_a_read_only_root(stack: Stack) -> None:
+def test_web_runs_as_a_non_root_user_on_a_read_only_root(stack: ComposeStack) -> None:
     uid = stack.compose("exec", "-T", "web", "id", "-u").stdout.strip()
     assert uid == "10001"
     touched = stack.compose("exec", "-T", "web", "touch", "/app/written", check=False)
@@ -242,7 +182,7 @@ def test_web_runs_as_a_non_root_user_on_a_read_only_root(stack: Stack) -> None:
     assert "Read-only file system" in touched.stderr
 
 
-def test_web_cannot_read_the_mysql_root_password(stack: Stack) -> None:
+def test_web_cannot_read_the_mysql_root_password(stack: ComposeStack) -> None:
     read = stack.compose(
         "exec", "-T", "web", "cat", "/run/todo-secrets/mysql_root_password", check=False
     )
@@ -250,7 +190,7 @@ def test_web_cannot_read_the_mysql_root_password(stack: Stack) -> None:
     assert "Permission denied" in read.stderr
 
 
-def test_the_database_grants_the_test_database_and_stores_utf8mb4(stack: Stack) -> None:
+def test_the_database_grants_the_test_database_and_stores_utf8mb4(stack: ComposeStack) -> None:
     query = (
         "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
         "WHERE SCHEMA_NAME = 'todo'; SHOW GRANTS FOR 'todo'@'%';"
@@ -263,7 +203,9 @@ def test_the_database_grants_the_test_database_and_stores_utf8mb4(stack: Stack) 
     assert "test\\_todo" in result.stdout
 
 
-def _lookup_from(stack: Stack, network: str, *names: str) -> subprocess.CompletedProcess[str]:
+def _lookup_from(
+    stack: ComposeStack, network: str, *names: str
+) -> subprocess.CompletedProcess[str]:
     """Resolve names with getaddrinfo in a throwaway container of the web image on network."""
     # Not `run --rm`: with podman 4.3 behind Docker's CLI that loses the exit status (always 0).
     container = f"todo-test-lookup-{uuid.uuid4().hex[:8]}"
@@ -277,7 +219,7 @@ def _lookup_from(stack: Stack, network: str, *names: str) -> subprocess.Complete
         stack.docker("rm", "--force", container, check=False)
 
 
-def test_only_containers_on_todo_network_resolve_db(stack: Stack) -> None:
+def test_only_containers_on_todo_network_resolve_db(stack: ComposeStack) -> None:
     on_network = _lookup_from(stack, NETWORK, "db", "todo-mysql")
     assert on_network.returncode == 0, on_network.stderr
     db_address, alias_address = on_network.stdout.split()
@@ -295,16 +237,236 @@ def test_only_containers_on_todo_network_resolve_db(stack: Stack) -> None:
     assert inspected[0]["Name"] == NETWORK
 
 
-def test_db_publishes_no_port(stack: Stack) -> None:
-    container = stack.compose("ps", "--quiet", "db").stdout.strip()
-    bindings = json.loads(stack.docker("inspect", container).stdout)[0]["HostConfig"][
-        "PortBindings"
-    ]
-    # Exposed ports may be listed (podman lists them with no binding); none is bound to the host.
-    assert not any((bindings or {}).values())
+def _port_bindings(stack: ComposeStack, service: str) -> dict[str, list[dict[str, str]]]:
+    container = stack.compose("ps", "--quiet", service).stdout.split()[0]
+    inspected = json.loads(stack.docker("inspect", container).stdout)[0]
+    bindings: dict[str, list[dict[str, str]]] = inspected["HostConfig"]["PortBindings"] or {}
+    # Exposed ports may be listed with no binding; only bound ones reach the host.
+    return {port: hosts for port, hosts in bindings.items() if hosts}
 
 
-def test_down_with_volumes_removes_the_data(stack: Stack) -> None:
+def test_only_the_proxy_publishes_ports_and_it_is_healthy(stack: ComposeStack) -> None:
+    assert _port_bindings(stack, "db") == {}
+    assert _port_bindings(stack, "web") == {}
+    proxy = _port_bindings(stack, "proxy")
+    assert {port: hosts[0]["HostPort"] for port, hosts in proxy.items()} == {
+        "80/tcp": str(stack.port),
+        "443/tcp": str(stack.https_port),
+    }
+    container = stack.compose("ps", "--quiet", "proxy").stdout.strip()
+    health = stack.docker("inspect", "--format", "{{.State.Health.Status}}", container)
+    assert health.stdout.strip() == "healthy"
+
+
+def test_the_proxy_serves_hashed_static_files_compressed_and_cached_for_a_year(
+    stack: ComposeStack,
+) -> None:
+    client = HttpClient(stack.base_url)
+    stylesheet = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', client.get(LOGIN).text)
+    assert stylesheet, "the login page links no hashed stylesheet"
+    response = client.get(stylesheet.group(1), headers={"Accept-Encoding": "gzip"})
+    assert response.status == 200
+    assert response.headers["server"] == "Caddy"  # not proxied: gunicorn would say so, with Via
+    assert "via" not in response.headers
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["content-encoding"] == "gzip"
+
+
+def _upload_status(stack: ComposeStack, size: int) -> tuple[list[str], int]:
+    """POST a body of `size` bytes as fast as the proxy takes it: (answer's head, bytes sent)."""
+    sock = socket.create_connection(("127.0.0.1", stack.port), timeout=30)
+    sock.sendall(
+        f"POST {LOGIN} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {size}\r\n\r\n".encode()
+    )
+    sent = 0
+
+    def send_body() -> None:
+        nonlocal sent
+        chunk = b"\0" * 65536
+        try:
+            while sent < size:
+                sent += sock.send(chunk[: size - sent])
+        except OSError:
+            pass  # the proxy answered and closed the connection
+
+    sender = threading.Thread(target=send_body, daemon=True)
+    sender.start()
+    try:
+        answer = sock.makefile("rb")
+        head = list(iter(lambda: answer.readline().decode("latin-1").strip(), ""))
+    finally:
+        sock.close()
+        sender.join(timeout=30)
+    return head, sent
+
+
+def test_a_100_mb_body_gets_413_from_the_proxy(stack: ComposeStack) -> None:
+    head, sent = _upload_status(stack, 100 * 1024 * 1024)
+    assert head, "the proxy closed the connection without an answer"
+    print(f"\nproxy: 100 MB upload answered {head[0]!r} after {sent / 1e6:.1f} MB sent")
+    assert head[0].startswith("HTTP/1.1 413")
+    assert "Server: Caddy" in head  # the proxy's own answer: the app's would come with a Via
+    assert not [line for line in head if line.lower().startswith("via:")]
+
+
+def test_django_trusts_the_proxy_not_a_forged_x_forwarded_for(stack: ComposeStack) -> None:
+    # Each attempt claims another client address. If Django believed the header, every attempt
+    # would come from a new address and the lockout (5 failures per username and address) would
+    # never trigger; the proxy replaces the header with the real peer, so it does.
+    client = HttpClient(stack.base_url)
+    client.get(LOGIN)
+    username = f"forged-{uuid.uuid4().hex[:8]}"
+    statuses = []
+    for attempt in range(6):
+        forged = {"X-Forwarded-For": f"203.0.113.{attempt}", "X-Forwarded-Proto": "https"}
+        response = client.post(LOGIN, {"username": username, "password": "no"}, headers=forged)
+        statuses.append(response.status)
+    assert statuses[:4] == [200] * 4
+    assert statuses[-1] == 429
+
+
+def _web_log_lines(stack: ComposeStack, needle: str) -> int:
+    return stack.compose("logs", "--no-color", "web").stdout.count(needle)
+
+
+def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None:
+    # One web replica with a handful of sync workers: 100 slow connections would take them all if
+    # they reached gunicorn. Through the proxy, a normal visitor asks once a second for 60 s.
+    slow_headers = SlowClients("127.0.0.1", stack.port, SLOW_HEADERS, count=50)
+    slow_bodies = SlowClients("127.0.0.1", stack.port, SLOW_BODY, count=50)
+    posts_before = _web_log_lines(stack, f"POST {LOGIN}")
+    visitor = HttpClient(stack.base_url)
+    latencies: list[float] = []
+    failures: list[str] = []
+    slow_headers.start()
+    slow_bodies.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            asked = time.monotonic()
+            try:
+                status = visitor.get(LOGIN, timeout=10).status
+                if status != 200:
+                    failures.append(f"HTTP {status}")
+            except (OSError, http.client.HTTPException) as exc:
+                failures.append(repr(exc))
+            latencies.append(time.monotonic() - asked)
+            time.sleep(max(0.0, 1 - latencies[-1]))
+    finally:
+        slow_headers.stop()
+        slow_bodies.stop()
+    posts_after = _web_log_lines(stack, f"POST {LOGIN}")
+    print(
+        f"\nproxy: 50 slow-header + 50 slow-body connections for 60 s; {len(latencies)} "
+        f"GET {LOGIN}, {len(failures)} failed, latency max {max(latencies):.3f} s, "
+        f"median {sorted(latencies)[len(latencies) // 2]:.3f} s; the proxy cut "
+        f"{slow_headers.cuts} slow-header connections (held at most "
+        f"{max(slow_headers.held, default=0):.0f} s) and {slow_bodies.cuts} slow-body ones; "
+        f"gunicorn logged {posts_after - posts_before} of their POSTs"
+    )
+    assert failures == []
+    # read_header disconnects the slow-header clients; read_body abandons the slow bodies, which
+    # therefore never reach gunicorn (Caddy keeps their idle sockets, not a worker).
+    assert slow_headers.cuts >= 50
+    assert posts_after == posts_before
+
+
+def test_three_replicas_all_serve(stack: ComposeStack) -> None:
+    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+    marker = f"spread={uuid.uuid4().hex}"
+    client = HttpClient(stack.base_url)
+    assert all(client.get(f"{LOGIN}?{marker}").status == 200 for _ in range(30))
+    counts = requests_by_replica(stack.compose("logs", "--no-color", "web").stdout, marker)
+    print(f"\ncompose: 30 requests over 3 replicas: {dict(counts)}")
+    assert sorted(counts) == ["web-1", "web-2", "web-3"]
+    assert sum(counts.values()) == 30
+
+
+def test_a_killed_replica_costs_no_failed_get(stack: ComposeStack) -> None:
+    victim = stack.compose("ps", "--quiet", "web").stdout.split()[1]
+    with request_loop(stack.base_url, LOGIN) as result:
+        time.sleep(3)
+        stack.docker("kill", victim)
+        time.sleep(10)
+    print(f"\ncompose: `docker kill` of one of 3 replicas under a request loop: {result}")
+    assert result.requests > 100
+    assert result.failures == []
+    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+
+
+def _web_containers(stack: ComposeStack) -> dict[str, str]:
+    """Running web replica ID -> its image ID."""
+    ids = stack.compose("ps", "--quiet", "web").stdout.split()
+    images = stack.docker("inspect", "--format", "{{.Image}}", *ids).stdout.split()
+    return dict(zip(ids, images, strict=True))
+
+
+def test_the_update_script_replaces_every_replica_without_a_failed_request(
+    stack: ComposeStack,
+) -> None:
+    before = _web_containers(stack)
+    assert len(before) == 3
+    with (stack.directory / "todos" / "__init__.py").open("a") as module:
+        module.write("# the next release\n")  # a code change, so the build makes a new image
+    with request_loop(stack.base_url, LOGIN) as result:
+        started = time.monotonic()
+        update = subprocess.run(
+            ["bash", "deploy/update.sh"],
+            cwd=stack.directory,
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        took = time.monotonic() - started
+        time.sleep(2)
+    assert update.returncode == 0, update.stdout[-3000:] + update.stderr[-3000:]
+    print(f"\ncompose: deploy/update.sh took {took:.1f} s; request loop meanwhile: {result}")
+    after = _web_containers(stack)
+    assert len(after) == 3
+    assert not set(after) & set(before)
+    assert len(set(after.values())) == 1
+    assert set(after.values()).isdisjoint(before.values())
+    assert result.failures == []
+
+
+def test_https_with_the_local_ca_turns_on_django_hardening(
+    stack: ComposeStack, tmp_path: Path
+) -> None:
+    (stack.directory / ".env").write_text("SITE_ADDRESS=https://localhost\n")
+    started = time.monotonic()
+    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
+    took = time.monotonic() - started
+    print(f"\ncompose: `up -d --wait` after setting SITE_ADDRESS=https://localhost {took:.1f} s")
+    # Trust only the proxy's local CA (Caddy's `tls internal` root).
+    root = tmp_path / "caddy-root.crt"
+    stack.compose("cp", "proxy:/data/caddy/pki/authorities/local/root.crt", str(root))
+    base = f"https://localhost:{stack.https_port}"
+    visitor = HttpClient(base, tls=ssl.create_default_context(cafile=str(root)))
+
+    login = visitor.get(LOGIN)
+    assert login.status == 200
+    assert login.headers["strict-transport-security"].startswith("max-age=31536000")
+    assert "Secure" in login.headers["set-cookie"]
+    redirect = HttpClient(stack.base_url).get(LOGIN, headers={"Host": "localhost"})
+    assert redirect.status == 308
+    assert redirect.headers["location"] == f"https://localhost{LOGIN}"
+
+    if stack.browser is not None:  # the visitor signs in again, over HTTPS
+        # Browsers send Origin with every POST; over HTTPS Django's CSRF check requires it.
+        credentials = {"username": stack.state["username"], "password": stack.state["password"]}
+        signed_in = visitor.post(LOGIN, credentials, headers={"Origin": base})
+        assert signed_in.status == 302, signed_in.text[-2000:]
+        assert stack.state["title"] in html.unescape(visitor.get("/").text)
+
+    deploy = stack.compose(
+        "exec", "-T", "web", "python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"
+    )
+    assert "no issues" in deploy.stdout
+
+
+def test_down_with_volumes_removes_the_data(stack: ComposeStack) -> None:
     stack.compose("down", "--volumes")
     volumes = stack.docker("volume", "ls", "--quiet").stdout.split()
     assert not [v for v in VOLUMES if v in volumes]

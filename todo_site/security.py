@@ -14,14 +14,14 @@ from accounts.models import AddressHit
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address: behind our TLS proxy (DJANGO_HTTPS) the right-most X-Forwarded-For
+    """The client's address: behind our proxy (BEHIND_PROXY) the right-most X-Forwarded-For
     entry, which that proxy appended; otherwise the socket's peer, since a client can forge the
     header when nothing in front of us overwrites it.
 
     The entry is parsed and written back canonically (one address, one spelling, whatever the
     client sent); an entry that is no address falls back to the peer, the proxy itself.
     """
-    if settings.HTTPS:
+    if settings.BEHIND_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if hops := [hop.strip() for hop in forwarded.split(",") if hop.strip()]:
             with contextlib.suppress(ValueError):

@@ -6,7 +6,7 @@ named by ``NAME_FILE`` (Docker/Compose secrets), courtesy of ``environ.FileAware
 
 import datetime as dt
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -30,7 +30,22 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105
 
+
+def _site_address(address: str) -> tuple[str | None, bool]:
+    """(host name, served over HTTPS?) of the proxy's SITE_ADDRESS, read the way Caddy reads it:
+    an https:// address, or a bare host name not on port 80, gets TLS; http:// or a port alone
+    (the default, ":80") stays plain HTTP."""
+    parts = urlsplit(address if "://" in address else f"//{address}")
+    bare_host = not parts.scheme and bool(parts.hostname)
+    return parts.hostname, parts.scheme == "https" or (bare_host and parts.port != 80)
+
+
+# The proxy's public address (compose's SITE_ADDRESS); empty: plain http://localhost:8000.
+SITE_HOST, SITE_TLS = _site_address(env.str("SITE_ADDRESS", default=""))
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+if SITE_HOST and SITE_HOST not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(SITE_HOST)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -249,9 +264,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-# Behind a TLS-terminating proxy (DJANGO_HTTPS=true): trust its X-Forwarded-Proto, redirect to
-# HTTPS, send HSTS and mark cookies Secure. Off by default so http://localhost:8000 keeps working.
-HTTPS = env.bool("DJANGO_HTTPS", default=False)
+# Behind a TLS-terminating proxy (DJANGO_HTTPS=true, or a SITE_ADDRESS the proxy serves over
+# HTTPS): trust its X-Forwarded-Proto, redirect to HTTPS, send HSTS and mark cookies Secure. Off by
+# default so http://localhost:8000 keeps working.
+HTTPS = env.bool("DJANGO_HTTPS", default=SITE_TLS)
+# Whether a proxy that overwrites X-Forwarded-For stands in front (compose's `proxy` does): only
+# then is the header's right-most entry the client's address (todos.security.client_ip).
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=HTTPS)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import secrets
+import ssl
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING
@@ -32,11 +33,19 @@ class Response:
 class HttpClient:
     """One browser: keeps its cookies; every POST carries a CSRF token matching its cookie."""
 
-    def __init__(self, base_url: str, cookies: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        cookies: dict[str, str] | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         parts = urlsplit(base_url)
         self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 80
+        # https:// URLs are verified against `tls` (e.g. a context trusting a test CA).
+        self.tls = (tls or ssl.create_default_context()) if parts.scheme == "https" else None
+        self.port = parts.port or (443 if self.tls else 80)
         # An unmasked 32-character secret is a valid token both in the cookie and in the form.
         self.csrf_token = secrets.token_hex(16)
         self.cookies = {"csrftoken": self.csrf_token, **(cookies or {})}
@@ -48,14 +57,19 @@ class HttpClient:
         data: dict[str, str] | None = None,
         *,
         timeout: float = 30,
+        headers: dict[str, str] | None = None,
     ) -> Response:
-        headers = {"Host": f"{self.host}:{self.port}", "Connection": "close"}
+        headers = {"Host": f"{self.host}:{self.port}", "Connection": "close", **(headers or {})}
         headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         body = None
         if method == "POST":
             body = urlencode({"csrfmiddlewaretoken": self.csrf_token, **(data or {})}).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        conn = (
+            http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.tls)
+            if self.tls
+            else http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        )
         try:
             conn.request(method, path, body=body, headers=headers)
             raw = conn.getresponse()
@@ -71,13 +85,20 @@ class HttpClient:
         finally:
             conn.close()
 
-    def get(self, path: str, *, timeout: float = 30) -> Response:
-        return self.request("GET", path, timeout=timeout)
+    def get(
+        self, path: str, *, timeout: float = 30, headers: dict[str, str] | None = None
+    ) -> Response:
+        return self.request("GET", path, timeout=timeout, headers=headers)
 
     def post(
-        self, path: str, data: dict[str, str] | None = None, *, timeout: float = 30
+        self,
+        path: str,
+        data: dict[str, str] | None = None,
+        *,
+        timeout: float = 30,
+        headers: dict[str, str] | None = None,
     ) -> Response:
-        return self.request("POST", path, data, timeout=timeout)
+        return self.request("POST", path, data, timeout=timeout, headers=headers)
 
 
 def session_cookies(user: User) -> dict[str, str]:

@@ -42,6 +42,9 @@ SCRUBBED_PREFIXES = (
     "MYSQL_",
     "COMPOSE_",
     "PYTEST_",
+    "SITE_ADDRESS",
+    "HTTPS_PORT",
+    "PROXY_",
 )
 
 

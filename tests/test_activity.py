@@ -13,15 +13,9 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import create_user
 from todos import services
 from todos.models import Activity, Membership, Role, Task, TaskList, Verb
 from todos.views import PAGE_SIZE
-
-
-@pytest.fixture
-def editor(db: None) -> User:
-    return create_user("erin", "editor-password-123")
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import create_user
 from todos import services
 from todos.models import Role, Task, TaskList, assignable_users
 from todos.views import PAGE_SIZE
@@ -20,23 +18,6 @@ ASSIGNED = reverse("todos:assigned")
 # The "Assigned to me" page: the session with its user, one page of tasks (their list and
 # assignee joined).
 ASSIGNED_PAGE_QUERIES = 2
-
-
-@pytest.fixture
-def editor(db: None) -> User:
-    return create_user("erin", "editor-password-123")
-
-
-@pytest.fixture
-def viewer(db: None) -> User:
-    return create_user("victor", "viewer-password-123")
-
-
-@pytest.fixture
-def shared(inbox: TaskList, editor: User, viewer: User) -> TaskList:
-    services.share_list(task_list=inbox, username="erin", role=Role.EDITOR, by=None)
-    services.share_list(task_list=inbox, username="victor", role=Role.VIEWER, by=None)
-    return inbox
 
 
 def _edit(client: Client, task: Task, **changes: object) -> int:

@@ -7,24 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import create_user
 from todos import services
-from todos.models import Membership, Role, Task, TaskList
-
-
-@pytest.fixture
-def editor(db: None) -> User:
-    return create_user("erin", "editor-password-123")
-
-
-@pytest.fixture
-def shared(inbox: TaskList, editor: User) -> TaskList:
-    Membership.objects.create(task_list=inbox, user=editor, role=Role.EDITOR)
-    return inbox
+from todos.models import Role, Task
 
 
 def _version(task: Task) -> int:

@@ -24,24 +24,6 @@ from todos.models import OWNER, Membership, Role, Task, TaskList
 TASKS_PAGE_QUERIES = 3
 
 
-@pytest.fixture
-def editor(db: None) -> User:
-    return create_user("erin", "editor-password-123")
-
-
-@pytest.fixture
-def viewer(db: None) -> User:
-    return create_user("victor", "viewer-password-123")
-
-
-@pytest.fixture
-def shared(inbox: TaskList, editor: User, viewer: User) -> TaskList:
-    """The owner's Inbox with an editor and a viewer in it."""
-    services.share_list(task_list=inbox, username="erin", role=Role.EDITOR, by=None)
-    services.share_list(task_list=inbox, username="victor", role=Role.VIEWER, by=None)
-    return inbox
-
-
 def _members(task_list: TaskList) -> dict[str, str]:
     return dict(
         Membership.objects.filter(task_list=task_list).values_list("user__username", "role")

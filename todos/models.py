@@ -215,6 +215,18 @@ def assignable_users(task_list: TaskList) -> models.QuerySet[Any]:
     )
 
 
+def _user_or_none(verbose_name: Any, **options: Any) -> models.ForeignKey[Any, Any]:
+    """A reference to a user that outlives their account (set to NULL when it is deleted)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=verbose_name,
+        **options,
+    )
+
+
 # What every write of a task sets its version to (see Task.version).
 NEXT_VERSION = F("version") + 1
 
@@ -332,23 +344,9 @@ class Task(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     # Kept when its creator's account is deleted: the task belongs to the list, not to them.
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="created_tasks",
-        verbose_name=_("created by"),
-    )
+    created_by = _user_or_none(_("created by"), related_name="created_tasks")
     # Someone who may change the list (see assignable_users); unassigned when they no longer may.
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="assigned_tasks",
-        verbose_name=_("assignee"),
-    )
+    assignee = _user_or_none(_("assignee"), related_name="assigned_tasks")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # One more on every write (todos.services): an edit form carries the version it was opened
@@ -447,15 +445,7 @@ class Activity(models.Model):
         verbose_name=_("list"),
     )
     # Who did it: kept (as "a deleted user") when their account goes.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-    )
+    actor = _user_or_none(_("actor"), related_name="+", db_constraint=False)
     verb = models.CharField(_("verb"), max_length=12, choices=Verb.choices)
     # The task it was about, if any. Nothing done on delete: the entry outlives the task (its
     # title is in ``subject``), and deleting tasks stays one statement with no update here.

@@ -8,7 +8,7 @@ import enum
 import hashlib
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
@@ -99,59 +99,56 @@ def _forbidden(
     return render(request, "todos/forbidden.html", context, status=403)
 
 
-def _task_view(
-    need: Need,
-) -> Callable[
-    [Callable[[AuthenticatedRequest, Task], HttpResponse]],
-    Callable[[AuthenticatedRequest, int], HttpResponse],
-]:
-    """Resolve task_id through the tasks the user can see before anything else runs, the method
-    check included: a task in a list they are not in is a 404 whatever the method, never a
+Target = TypeVar("Target", Task, TaskList)
+View = Callable[[AuthenticatedRequest, Target], HttpResponse]
+Finder = Callable[[AuthenticatedRequest, int], tuple[Target, TaskList, str | None]]
+
+
+def _access(
+    need: Need, find: Finder[Target]
+) -> Callable[[View[Target]], Callable[..., HttpResponse]]:
+    """Resolve the URL's id through what the user can see before anything else runs, the method
+    check included: an object in a list they are not in is a 404 whatever the method, never a
     telling 405; a role short of ``need`` is a 403."""
 
-    def decorate(
-        view: Callable[[AuthenticatedRequest, Task], HttpResponse],
-    ) -> Callable[[AuthenticatedRequest, int], HttpResponse]:
+    def decorate(view: View[Target]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapper(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
-            tasks = Task.objects.with_role(request.user).select_related("list")
-            task = get_object_or_404(tasks, pk=task_id)
-            if not need.allows(task.viewer_role):
-                return _forbidden(request, task.list, task.viewer_role)
+        def wrapper(request: AuthenticatedRequest, **ids: int) -> HttpResponse:
+            (object_id,) = ids.values()
+            found, task_list, role = find(request, object_id)
+            if not need.allows(role):
+                return _forbidden(request, task_list, role)
             try:
-                return view(request, task)
+                return view(request, found)
             except ObjectDoesNotExist as exc:  # deleted by someone else since it was looked up
-                raise Http404("No such task.") from exc
+                raise Http404("No such list or task.") from exc
 
         return wrapper
 
     return decorate
 
 
-def _list_view(
-    need: Need,
-) -> Callable[
-    [Callable[[AuthenticatedRequest, TaskList], HttpResponse]],
-    Callable[[AuthenticatedRequest, int], HttpResponse],
-]:
-    """As _task_view, for list_id."""
+def _find_task(request: AuthenticatedRequest, task_id: int) -> tuple[Task, TaskList, str | None]:
+    tasks = Task.objects.with_role(request.user).select_related("list")
+    task = get_object_or_404(tasks, pk=task_id)
+    return task, task.list, task.viewer_role
 
-    def decorate(
-        view: Callable[[AuthenticatedRequest, TaskList], HttpResponse],
-    ) -> Callable[[AuthenticatedRequest, int], HttpResponse]:
-        @wraps(view)
-        def wrapper(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
-            task_list = get_object_or_404(TaskList.objects.visible_to(request.user), pk=list_id)
-            if not need.allows(task_list.viewer_role):
-                return _forbidden(request, task_list, task_list.viewer_role)
-            try:
-                return view(request, task_list)
-            except ObjectDoesNotExist as exc:  # deleted by someone else since it was looked up
-                raise Http404("No such list.") from exc
 
-        return wrapper
+def _find_list(
+    request: AuthenticatedRequest, list_id: int
+) -> tuple[TaskList, TaskList, str | None]:
+    task_list = get_object_or_404(TaskList.objects.visible_to(request.user), pk=list_id)
+    return task_list, task_list, task_list.viewer_role
 
-    return decorate
+
+def _task_view(need: Need) -> Callable[[View[Task]], Callable[..., HttpResponse]]:
+    """For views of one task (task_id), see _access."""
+    return _access(need, _find_task)
+
+
+def _list_view(need: Need) -> Callable[[View[TaskList]], Callable[..., HttpResponse]]:
+    """For views of one list (list_id), see _access."""
+    return _access(need, _find_list)
 
 
 def _wants_fragment(request: HttpRequest) -> bool:

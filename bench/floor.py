@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from todos.models import ROW_FIELDS, Task, TaskList
+from todos.models import Task, TaskList
 from todos.views import PAGE_SIZE
 
 
@@ -25,8 +25,8 @@ def logged_in(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def page_queries(request: HttpRequest) -> HttpResponse:
-    lists = list(TaskList.objects.for_user(request.user))
-    tasks = list(Task.objects.in_list(lists[0]).only(*ROW_FIELDS)[: PAGE_SIZE + 1])
+    lists = list(TaskList.objects.visible_to(request.user))
+    tasks = list(Task.objects.in_list(lists[0]).rows()[: PAGE_SIZE + 1])
     return HttpResponse(f"ok {len(lists)} {len(tasks)}")
 
 

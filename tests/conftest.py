@@ -17,7 +17,7 @@ from tests.support.hostile import post_form
 from tests.support.live import AppProcess, app_serving
 from tests.support.tcp_proxy import TcpProxy
 from todos import services
-from todos.models import Task, TaskList
+from todos.models import Role, Task, TaskList
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +56,24 @@ def owner(db: None) -> User:
 @pytest.fixture
 def other_user(db: None) -> User:
     return create_user("mallory", "other-password-123")
+
+
+@pytest.fixture
+def editor(db: None) -> User:
+    return create_user("erin", "editor-password-123")
+
+
+@pytest.fixture
+def viewer(db: None) -> User:
+    return create_user("victor", "viewer-password-123")
+
+
+@pytest.fixture
+def shared(inbox: TaskList, editor: User, viewer: User) -> TaskList:
+    """The owner's Inbox shared with an editor (erin) and a viewer (victor)."""
+    services.share_list(task_list=inbox, username="erin", role=Role.EDITOR, by=None)
+    services.share_list(task_list=inbox, username="victor", role=Role.VIEWER, by=None)
+    return inbox
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ Every route of the site is classified in ``ROUTES`` below; ``test_every_route_is
 fails as soon as a route is added, renamed or removed without updating the table, so a new action
 cannot ship without its access checks. From the table:
 
-* every task or list route, with each method it allows: another user gets 404 and nothing stored
-  changes; an anonymous visitor is sent to the login page and nothing changes;
+* every task or list route, with every method: a stranger (not in the list) gets 404 and nothing
+  stored changes; an anonymous visitor is sent to the login page and nothing changes;
+* the same routes for each role in a shared list (owner, editor, viewer): a role the route's
+  ``need`` allows gets exactly the methods in the table (anything else is 405); any other role
+  gets a 403 page for every method, and nothing stored changes;
 * ids that do not exist (or overflow the id column) are a 404 for the owner too;
 * the methods in the table are exactly those the view allows (anything else is 405, and
   changes nothing);
@@ -20,71 +23,90 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.support.db import stored_rows
+from todos.models import Membership, Role
 
 GET, POST = "GET", "POST"
 EVERY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-# name -> (who may use it, the HTTP methods it allows)
+# Who may use a list or task route, by their role in the list.
+VIEW, EDIT, OWN, LEAVE = "view", "edit", "own", "leave"
+ALLOWED_ROLES = {
+    VIEW: {"owner", "editor", "viewer"},
+    EDIT: {"owner", "editor"},
+    OWN: {"owner"},
+    LEAVE: {"editor", "viewer"},
+}
+ROLES = ["owner", "editor", "viewer"]
+
+# name -> (who may use it, the HTTP methods it allows, the role it needs)
 #   public: anyone; login: a logged-in user, no object in the URL;
-#   list / task: a logged-in user, and only for their own list or task (list_id / task_id).
-ROUTES: dict[str, tuple[str, set[str]]] = {
+#   list / task: a logged-in user in that list (list_id / task_id), with a role the need allows.
+ROUTES: dict[str, tuple[str, set[str], str | None]] = {
     # django-allauth: entrance pages (and the steps of a login or sign-up in progress)...
-    "account_signup": ("public", {GET, POST}),
-    "account_login": ("public", {GET, POST}),
-    "account_logout": ("public", {GET, POST}),
-    "account_inactive": ("public", {GET}),
-    "account_email_verification_sent": ("public", {GET}),
-    "account_confirm_email": ("public", {GET, POST}),
-    "account_confirm_login_code": ("public", {GET, POST}),
-    "account_reset_password": ("public", {GET, POST}),
-    "account_reset_password_done": ("public", {GET}),
-    "account_reset_password_from_key": ("public", {GET, POST}),
-    "account_reset_password_from_key_done": ("public", {GET}),
-    "mfa_authenticate": ("public", {GET, POST}),
-    "socialaccount_login_cancelled": ("public", {GET}),
-    "socialaccount_login_error": ("public", {GET}),
-    "socialaccount_signup": ("public", {GET, POST}),
-    "openid_connect_login": ("public", {GET, POST}),
-    "openid_connect_callback": ("public", {GET, POST}),
+    "account_signup": ("public", {GET, POST}, None),
+    "account_login": ("public", {GET, POST}, None),
+    "account_logout": ("public", {GET, POST}, None),
+    "account_inactive": ("public", {GET}, None),
+    "account_email_verification_sent": ("public", {GET}, None),
+    "account_confirm_email": ("public", {GET, POST}, None),
+    "account_confirm_login_code": ("public", {GET, POST}, None),
+    "account_reset_password": ("public", {GET, POST}, None),
+    "account_reset_password_done": ("public", {GET}, None),
+    "account_reset_password_from_key": ("public", {GET, POST}, None),
+    "account_reset_password_from_key_done": ("public", {GET}, None),
+    "mfa_authenticate": ("public", {GET, POST}, None),
+    "socialaccount_login_cancelled": ("public", {GET}, None),
+    "socialaccount_login_error": ("public", {GET}, None),
+    "socialaccount_signup": ("public", {GET, POST}, None),
+    "openid_connect_login": ("public", {GET, POST}, None),
+    "openid_connect_callback": ("public", {GET, POST}, None),
     # ...allauth's redirects from older addresses...
-    "<unnamed accounts/password_change/>": ("public", {GET}),
-    "<unnamed accounts/social/login/cancelled/>": ("public", {GET}),
-    "<unnamed accounts/social/login/error/>": ("public", {GET}),
-    "<unnamed accounts/social/signup/>": ("public", {GET}),
-    "<unnamed accounts/social/connections/>": ("public", {GET}),
+    "<unnamed accounts/password_change/>": ("public", {GET}, None),
+    "<unnamed accounts/social/login/cancelled/>": ("public", {GET}, None),
+    "<unnamed accounts/social/login/error/>": ("public", {GET}, None),
+    "<unnamed accounts/social/signup/>": ("public", {GET}, None),
+    "<unnamed accounts/social/connections/>": ("public", {GET}, None),
     # ...and the account's own pages.
-    "account": ("login", {GET}),
-    "account_end_other_sessions": ("login", {POST}),
-    "account_delete": ("login", {GET, POST}),
-    "account_reauthenticate": ("login", {GET, POST}),
-    "account_request_reauthentication_code": ("login", {GET, POST}),
-    "account_confirm_reauthentication_code": ("login", {GET, POST}),
-    "account_email": ("login", {GET, POST}),
-    "account_change_password": ("login", {GET, POST}),
-    "account_set_password": ("login", {GET, POST}),
-    "mfa_index": ("login", {GET}),
-    "mfa_reauthenticate": ("login", {GET, POST}),
-    "mfa_activate_totp": ("login", {GET, POST}),
-    "mfa_deactivate_totp": ("login", {GET, POST}),
-    "mfa_view_recovery_codes": ("login", {GET}),
-    "mfa_generate_recovery_codes": ("login", {GET, POST}),
-    "mfa_download_recovery_codes": ("login", {GET}),
-    "socialaccount_connections": ("login", {GET, POST}),
-    "todos:index": ("login", {GET}),
-    "todos:list-create": ("login", {POST}),
-    "todos:list": ("list", {GET}),
-    "todos:list-edit": ("list", {GET, POST}),
-    "todos:list-delete": ("list", {POST}),
-    "todos:create": ("list", {POST}),
-    "todos:toggle-all": ("list", {POST}),
-    "todos:clear-completed": ("list", {POST}),
-    "todos:edit": ("task", {GET, POST}),
-    "todos:toggle": ("task", {POST}),
-    "todos:delete": ("task", {POST}),
+    "account": ("login", {GET}, None),
+    "account_end_other_sessions": ("login", {POST}, None),
+    "account_delete": ("login", {GET, POST}, None),
+    "account_reauthenticate": ("login", {GET, POST}, None),
+    "account_request_reauthentication_code": ("login", {GET, POST}, None),
+    "account_confirm_reauthentication_code": ("login", {GET, POST}, None),
+    "account_email": ("login", {GET, POST}, None),
+    "account_change_password": ("login", {GET, POST}, None),
+    "account_set_password": ("login", {GET, POST}, None),
+    "mfa_index": ("login", {GET}, None),
+    "mfa_reauthenticate": ("login", {GET, POST}, None),
+    "mfa_activate_totp": ("login", {GET, POST}, None),
+    "mfa_deactivate_totp": ("login", {GET, POST}, None),
+    "mfa_view_recovery_codes": ("login", {GET}, None),
+    "mfa_generate_recovery_codes": ("login", {GET, POST}, None),
+    "mfa_download_recovery_codes": ("login", {GET}, None),
+    "socialaccount_connections": ("login", {GET, POST}, None),
+    "todos:index": ("login", {GET}, None),
+    "todos:assigned": ("login", {GET}, None),
+    "todos:list-create": ("login", {POST}, None),
+    "todos:list": ("list", {GET}, VIEW),
+    "todos:list-edit": ("list", {GET, POST}, OWN),
+    "todos:list-delete": ("list", {POST}, OWN),
+    "todos:create": ("list", {POST}, EDIT),
+    "todos:toggle-all": ("list", {POST}, EDIT),
+    "todos:clear-completed": ("list", {POST}, EDIT),
+    "todos:activity": ("list", {GET}, VIEW),
+    "todos:share": ("list", {GET, POST}, OWN),
+    "todos:member-role": ("list", {POST}, OWN),
+    "todos:member-remove": ("list", {POST}, OWN),
+    "todos:transfer": ("list", {POST}, OWN),
+    "todos:leave": ("list", {POST}, LEAVE),
+    "todos:edit": ("task", {GET, POST}, EDIT),
+    "todos:toggle": ("task", {POST}, EDIT),
+    "todos:delete": ("task", {POST}, EDIT),
 }
 OBJECT_KWARG = {"list": "list_id", "task": "task_id"}
 
@@ -93,6 +115,7 @@ HOSTILE_DATA = {
     "todos:list-edit": {"name": "Taken over"},
     "todos:create": {"title": "Planted task"},
     "todos:edit": {"title": "Taken over", "notes": "x", "priority": "high"},
+    "todos:share": {"username": "mallory", "role": "editor"},
 }
 
 
@@ -117,22 +140,41 @@ SITE_ROUTES = [entry for entry in URLCONF if not entry[1].startswith("admin/")]
 ADMIN_ROUTES = [entry for entry in URLCONF if entry[1].startswith("admin/")]
 
 
-def _object_cases() -> Iterator[Any]:
-    for name, (kind, methods) in ROUTES.items():
+def _object_cases(*, every_method: bool = False) -> Iterator[Any]:
+    for name, (kind, methods, _need) in ROUTES.items():
         if kind in OBJECT_KWARG:
-            for method in sorted(methods):
+            for method in EVERY_METHOD if every_method else sorted(methods):
                 yield pytest.param(name, method, id=f"{name}-{method}")
 
 
 def _login_cases() -> Iterator[Any]:
-    for name, (kind, methods) in ROUTES.items():
+    for name, (kind, methods, _need) in ROUTES.items():
         if kind != "public":
             for method in sorted(methods):
                 yield pytest.param(name, method, id=f"{name}-{method}")
 
 
+def _role_cases() -> Iterator[Any]:
+    for name, (kind, _methods, _need) in ROUTES.items():
+        if kind in OBJECT_KWARG:
+            for role in ROLES:
+                yield pytest.param(name, role, id=f"{name}-{role}")
+
+
 OBJECT_CASES = list(_object_cases())
+STRANGER_CASES = list(_object_cases(every_method=True))
 LOGIN_CASES = list(_login_cases())
+ROLE_CASES = list(_role_cases())
+
+
+@pytest.fixture
+def team_world(world: dict[str, Any], owner: User, django_user_model: Any) -> dict[str, Any]:
+    """``world`` with the owner's Inbox shared with an editor and a viewer."""
+    members = {}
+    for role in (Role.EDITOR, Role.VIEWER):
+        members[role.value] = django_user_model.objects.create_user(f"{role.value}-member")
+        Membership.objects.create(task_list=world["list"], user=members[role.value], role=role)
+    return {**world, "users": {"owner": owner, **members}}
 
 
 def _url(name: str, world: dict[str, Any], pk: int | None = None) -> str:
@@ -163,33 +205,71 @@ def test_every_route_is_classified():
 
 def test_object_routes_are_exactly_those_with_a_list_or_task_id():
     for name, route, kwargs in SITE_ROUTES:
-        kind = ROUTES.get(name or "", ("unclassified", set()))[0]
+        kind = ROUTES.get(name or "", ("unclassified", set(), None))[0]
         expected = {OBJECT_KWARG[kind]} if kind in OBJECT_KWARG else set()
         takes = kwargs & set(OBJECT_KWARG.values())
         assert takes == expected, f"{name} ({route}) takes {kwargs}, classified {kind!r}"
 
 
+def test_every_object_route_says_which_role_it_needs():
+    for name, (kind, _methods, need) in ROUTES.items():
+        assert (need in ALLOWED_ROLES) == (kind in OBJECT_KWARG), name
+
+
 # Our own views (Django's auth views are class-based and also take PUT as POST; not ours to pin).
 @pytest.mark.parametrize("name", [name for name in ROUTES if name.startswith("todos:")])
-def test_the_table_lists_exactly_the_methods_each_view_allows(name, world, client_for, owner):
+def test_the_table_lists_exactly_the_methods_each_view_allows(name, team_world, client_for):
+    world = team_world
     allowed = ROUTES[name][1]
+    user = world["users"]["editor" if ROUTES[name][2] == LEAVE else "owner"]
     # Refused methods first: an allowed POST may delete the object, and then anything is a 404.
     for method in sorted(EVERY_METHOD, key=lambda method: method in allowed):
-        client = client_for(owner)  # fresh each time: a POST may log out or delete
+        client = client_for(user)  # fresh each time: a POST may log out or delete
         before = stored_rows()
         status = _send(client, method, _url(name, world)).status_code
         if method in allowed:
-            assert status not in (404, 405), f"{method} {name} should work for the owner"
+            assert status not in (403, 404, 405), f"{method} {name} should work for {user}"
         else:
             assert status == 405, f"{method} {name} answered {status}, the table says not allowed"
             assert stored_rows() == before, f"a refused {method} {name} changed rows"
 
 
-# Another user, anonymous visitors, unknown ids ----------------------------------------------
+# Roles in a shared list: owner, editor, viewer --------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "method"), OBJECT_CASES)
-def test_another_user_gets_404_and_changes_nothing(name, method, world, client_for, other_user):
+@pytest.mark.parametrize(("name", "role"), ROLE_CASES)
+def test_each_role_gets_what_the_route_allows_it_and_a_403_otherwise(
+    name, role, team_world, client_for
+):
+    world = team_world
+    _kind, allowed, need = ROUTES[name]
+    user = world["users"][role]
+    if role in ALLOWED_ROLES[str(need)]:
+        # Refused methods first, as above: an allowed POST may take the object away.
+        for method in sorted(EVERY_METHOD, key=lambda method: method in allowed):
+            status = _send(client_for(user), method, _url(name, world)).status_code
+            if method in allowed:
+                assert status not in (403, 404, 405), f"{role} {method} {name}: {status}"
+            else:
+                assert status == 405, f"{role} {method} {name}: {status}"
+        return
+    client = client_for(user)
+    before = stored_rows()
+    for method in EVERY_METHOD:
+        response = _send(client, method, _url(name, world), HOSTILE_DATA.get(name))
+        assert response.status_code == 403, f"{role} {method} {name}: {response.status_code}"
+        assert "does not let you do that" in response.content.decode()
+    assert stored_rows() == before
+
+
+# A stranger, anonymous visitors, unknown ids --------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "method"), STRANGER_CASES)
+def test_another_user_gets_404_and_changes_nothing(
+    name, method, team_world, client_for, other_user
+):
+    world = team_world
     client = client_for(other_user)
     before = stored_rows()
     response = _send(client, method, _url(name, world), HOSTILE_DATA.get(name))

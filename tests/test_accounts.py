@@ -55,7 +55,7 @@ def test_signup_creates_the_user_with_an_inbox_and_logs_them_in(client, db):
     assert response.status_code == 302
     assert response["Location"] == "/"
     user = User.objects.get(username="newbie")
-    assert [tl.name for tl in TaskList.objects.for_user(user)] == ["Inbox"]
+    assert [tl.name for tl in TaskList.objects.owned_by(user)] == ["Inbox"]
     assert client.get("/").status_code == 200
 
 

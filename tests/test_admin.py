@@ -64,4 +64,4 @@ def test_a_user_added_in_the_admin_starts_with_an_inbox(admin_client, django_use
     response = admin_client.post(reverse("admin:auth_user_add"), form | {"usable_password": "true"})
     assert response.status_code == 302
     user = django_user_model.objects.get(username="newbie")
-    assert [task_list.name for task_list in TaskList.objects.for_user(user)] == ["Inbox"]
+    assert [task_list.name for task_list in TaskList.objects.owned_by(user)] == ["Inbox"]

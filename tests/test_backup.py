@@ -257,7 +257,7 @@ def _rows_by_name(database: str) -> list[tuple[str, int]]:
 
 def _contents(user: User) -> dict[str, list[tuple[Any, ...]]]:
     result: dict[str, list[tuple[Any, ...]]] = {}
-    for task_list in TaskList.objects.for_user(user).order_by("name"):
+    for task_list in TaskList.objects.owned_by(user).order_by("name"):
         tasks = Task.objects.in_list(task_list).order_by("position", "id")
         result[task_list.name] = [
             (t.title, t.notes, t.due_date, t.priority, t.done, t.completed_at, t.position)

@@ -57,7 +57,7 @@ def test_seed_demo_creates_a_user_with_tasks(db):
     assert "Created user 'demo'; added 1500 task(s)." in output
     user = User.objects.get(username="demo")
     assert user.check_password("demo-pass-1234")
-    tasks = Task.objects.for_user(user)
+    tasks = Task.objects.owned_by(user)
     assert tasks.count() == 1500
     assert 0 < tasks.completed().count() < 1500
     assert sorted(tasks.values_list("position", flat=True)) == list(range(1500))
@@ -67,7 +67,7 @@ def test_seed_demo_reuses_an_existing_user_and_appends(owner):
     run("seed_demo", "--user", owner.username, "--tasks", "3")
     output = run("seed_demo", "--user", owner.username, "--tasks", "2")
     assert "Reused user 'olivia'; added 2 task(s)." in output
-    assert Task.objects.for_user(owner).count() == 5
+    assert Task.objects.owned_by(owner).count() == 5
     assert owner.check_password("owner-password-123")
 
 
@@ -122,8 +122,8 @@ def test_import_merges_into_lists_of_the_same_name(rich_data, tmp_path):
     path = tmp_path / "tasks.json"
     _export(rich_data, "json", path)
     run("import_tasks", "--user", rich_data.username, str(path))
-    assert Task.objects.for_user(rich_data).count() == 6
-    assert TaskList.objects.for_user(rich_data).count() == 3
+    assert Task.objects.owned_by(rich_data).count() == 6
+    assert TaskList.objects.owned_by(rich_data).count() == 3
 
 
 def test_import_is_all_or_nothing(owner, tmp_path):

@@ -368,7 +368,7 @@ def test_a_database_outage_gets_a_friendly_503(owner, inbox):
     client = Client(raise_request_exception=False)
     client.force_login(owner)
     failure = OperationalError(2013, "Lost connection to MySQL server during query")
-    with mock.patch("todos.views.TaskList.objects.for_user", side_effect=failure):
+    with mock.patch("todos.views.TaskList.objects.visible_to", side_effect=failure):
         response = client.get("/")
     assert response.status_code == 503
     assert response["Retry-After"] == "30"

@@ -36,20 +36,20 @@ def test_creating_renaming_and_deleting_lists(owner_client, owner, inbox, make_t
     assert work.name == "Office"
 
     owner_client.post(reverse("todos:list-delete", args=[work.pk]))
-    assert list(TaskList.objects.for_user(owner)) == [inbox]
+    assert list(TaskList.objects.owned_by(owner)) == [inbox]
     assert not Task.objects.filter(title="Report").exists()
 
 
 def test_duplicate_list_names_are_refused(owner_client, owner, inbox):
     response = owner_client.post(reverse("todos:list-create"), {"name": "Inbox"}, follow=True)
     assert "You already have a list called “Inbox”." in response.content.decode()
-    assert TaskList.objects.for_user(owner).count() == 1
+    assert TaskList.objects.owned_by(owner).count() == 1
 
 
 def test_the_last_list_cannot_be_deleted(owner_client, owner, inbox):
     response = owner_client.post(reverse("todos:list-delete", args=[inbox.pk]), follow=True)
     assert "You need at least one list" in response.content.decode()
-    assert TaskList.objects.for_user(owner).count() == 1
+    assert TaskList.objects.owned_by(owner).count() == 1
 
 
 def test_a_user_without_lists_is_offered_a_new_list_and_the_get_writes_nothing(
@@ -60,7 +60,7 @@ def test_a_user_without_lists_is_offered_a_new_list_and_the_get_writes_nothing(
     assert response.status_code == 200
     assert "No lists yet" in response.content.decode()
     assert 'id="new-list-name"' in response.content.decode()
-    assert not TaskList.objects.for_user(user).exists()
+    assert not TaskList.objects.owned_by(user).exists()
 
 
 def test_lists_named_by_different_emoji_are_different_lists(owner_client, world):

@@ -13,11 +13,11 @@ def test_str_is_the_title_and_the_name(inbox, make_task):
     assert str(inbox) == "Inbox"
 
 
-def test_for_user_returns_only_the_owners_tasks(inbox, other_inbox, make_task, owner, other_user):
+def test_owned_by_returns_only_the_owners_tasks(inbox, other_inbox, make_task, owner, other_user):
     mine = make_task(inbox, "mine")
     make_task(other_inbox, "theirs")
-    assert list(Task.objects.for_user(owner)) == [mine]
-    assert list(TaskList.objects.for_user(other_user)) == [other_inbox]
+    assert list(Task.objects.owned_by(owner)) == [mine]
+    assert list(TaskList.objects.owned_by(other_user)) == [other_inbox]
 
 
 def test_open_completed_and_counts(inbox, make_task):
@@ -105,8 +105,8 @@ def test_title_longer_than_200_characters_is_refused_by_strict_mode(inbox):
 
 
 def test_create_inbox_creates_an_inbox_once(owner):
-    TaskList.objects.for_user(owner).delete()
+    TaskList.objects.owned_by(owner).delete()
     first = services.create_inbox(owner=owner)
     assert first.name == "Inbox"
     assert services.create_inbox(owner=owner) == first
-    assert TaskList.objects.for_user(owner).count() == 1
+    assert TaskList.objects.owned_by(owner).count() == 1

@@ -54,7 +54,7 @@ def test_an_import_racing_adds_gives_every_task_its_own_position(racer):
     for _round in range(ROUNDS):
         results = race(
             lambda: transfer.import_data(racer, records),
-            *[lambda: services.add_task(task_list=inbox, title="added")] * RACERS,
+            *[lambda: services.add_task(task_list=inbox, title="added", by=None)] * RACERS,
         )
         assert not [result for result in results if isinstance(result, Exception)]
     positions = list(Task.objects.in_list(inbox).values_list("position", flat=True))
@@ -84,7 +84,7 @@ def test_parallel_renames_to_one_name_leave_one_list_of_that_name(racer):
         results = race(
             *[
                 lambda task_list=task_list, name=name: services.rename_list(
-                    task_list=task_list, name=name
+                    task_list=task_list, name=name, by=None
                 )
                 for task_list in lists
             ]
@@ -115,31 +115,31 @@ def test_a_task_moved_to_another_list_goes_last_there(owner, inbox, make_task):
     make_task(work, "Already there")
     make_task(work, "Also there")
     task = make_task(inbox, "Moving")
-    moved = services.edit_task(task=task, changes={"list": work, "title": "Moved"})
+    moved = services.edit_task(task=task, changes={"list": work, "title": "Moved"}, by=owner)
     assert (moved.list, moved.title) == (work, "Moved")
     assert [t.title for t in Task.objects.in_list(work)] == ["Already there", "Also there", "Moved"]
 
 
 def test_an_edit_of_a_deleted_task_raises_and_brings_nothing_back(owner, inbox, make_task):
     task = make_task(inbox, "Gone")
-    services.delete_task(task=task)
+    services.delete_task(task=task, by=None)
     with pytest.raises(Task.DoesNotExist):
-        services.edit_task(task=task, changes={"title": "Back?"})
+        services.edit_task(task=task, changes={"title": "Back?"}, by=owner)
     assert not Task.objects.filter(pk=task.pk).exists()
 
 
 def test_an_edit_refuses_fields_that_are_not_editable(owner, inbox, make_task):
     task = make_task(inbox, "Fixed")
     with pytest.raises(ValueError, match="not editable"):
-        services.edit_task(task=task, changes={"done": True})
+        services.edit_task(task=task, changes={"done": True}, by=owner)
 
 
 def test_the_data_migration_gives_every_account_without_lists_an_inbox(owner, django_user_model):
     listless = django_user_model.objects.create_user("listless", password="x")
     migration = importlib.import_module("todos.migrations.0004_inbox_for_every_user")
     migration.create_inboxes(apps, None)
-    assert [tl.name for tl in TaskList.objects.for_user(listless)] == ["Inbox"]
-    assert TaskList.objects.for_user(owner).count() == 1  # one list already: nothing added
+    assert [tl.name for tl in TaskList.objects.owned_by(listless)] == ["Inbox"]
+    assert TaskList.objects.owned_by(owner).count() == 1  # one list already: nothing added
 
 
 def test_the_list_counters_stay_exact_under_racing_single_task_writes(racer):
@@ -147,18 +147,21 @@ def test_the_list_counters_stay_exact_under_racing_single_task_writes(racer):
 
     def writer(first: Task, second: Task, third: Task) -> Callable[[], None]:
         def work() -> None:
-            services.toggle_task(task=first)
-            services.toggle_task(task=second)
-            services.add_task(task_list=inbox, title="Added")
-            services.delete_task(task=second)
-            services.delete_task(task=third)
-            services.toggle_task(task=first)
-            services.toggle_task(task=first)
+            services.toggle_task(task=first, by=None)
+            services.toggle_task(task=second, by=None)
+            services.add_task(task_list=inbox, title="Added", by=None)
+            services.delete_task(task=second, by=None)
+            services.delete_task(task=third, by=None)
+            services.toggle_task(task=first, by=None)
+            services.toggle_task(task=first, by=None)
 
         return work
 
     for _round in range(ROUNDS):
-        tasks = [services.add_task(task_list=inbox, title=f"Task {n}") for n in range(RACERS * 3)]
+        tasks = [
+            services.add_task(task_list=inbox, title=f"Task {n}", by=None)
+            for n in range(RACERS * 3)
+        ]
         shares = [tasks[n * 3 : n * 3 + 3] for n in range(RACERS)]
         results = race(*[writer(*share) for share in shares])
         assert not [result for result in results if isinstance(result, Exception)]

@@ -4,12 +4,14 @@ import unicodedata
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Task, TaskList, TaskState
+from .models import Role, Task, TaskList, TaskState, assignable_users
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
     from django_stubs_ext import StrOrPromise
 
 
@@ -57,11 +59,30 @@ class TaskCreateForm(_TaskTitleForm):
         super().__init__(*args, **kwargs)
 
 
+class ListChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        """Someone else's list is named with its owner: two lists may share a name."""
+        task_list = cast(TaskList, obj)
+        if task_list.is_owned:
+            return task_list.name
+        return f"{task_list.name} ({task_list.owner.get_username()})"
+
+
 class TaskEditForm(_TaskTitleForm):
+    # The task's version when the form was opened (todos.services.edit_task refuses to save over
+    # a newer one). Optional: a client that sends none saves as before, last write wins.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
     class Meta:
         model = Task
-        fields = ["title", "notes", "due_date", "priority", "list"]
-        labels = {"title": _("Title"), "notes": _("Notes"), "due_date": _("Due date")}
+        fields = ["title", "notes", "due_date", "priority", "list", "assignee"]
+        field_classes = {"list": ListChoiceField}
+        labels = {
+            "title": _("Title"),
+            "notes": _("Notes"),
+            "due_date": _("Due date"),
+            "assignee": _("Assignee"),
+        }
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 4}),
             "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -71,12 +92,40 @@ class TaskEditForm(_TaskTitleForm):
             "due_date": {"invalid": _("Enter a date as YYYY-MM-DD.")},
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Only the owner's lists are offered, so a task cannot be moved into another user's list.
+        # Only lists the user may change are offered, so a task cannot be moved anywhere else.
         list_field = cast(forms.ModelChoiceField, self.fields["list"])
-        list_field.queryset = TaskList.objects.filter(owner_id=self.instance.list.owner_id)
+        list_field.queryset = TaskList.objects.editable_by(user)
         list_field.empty_label = None
+        assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
+        assignee.queryset = assignable_users(self.instance.list).order_by("username")
+        assignee.empty_label = _("Nobody")
+        self.fields["version"].initial = self.instance.version
+
+    def changes(self) -> dict[str, Any]:
+        """The task's fields the user changed, and their new values."""
+        return {
+            field: self.cleaned_data[field] for field in self.changed_data if field != "version"
+        }
+
+    def opened_at(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        target, assignee = cleaned.get("list"), cleaned.get("assignee")
+        if target and assignee and not assignable_users(target).filter(pk=assignee.pk).exists():
+            self.add_error(
+                "assignee",
+                ValidationError(
+                    _("%(username)s cannot edit “%(name)s”, so cannot be assigned there."),
+                    code="not_assignable",
+                    params={"username": assignee.get_username(), "name": target.name},
+                ),
+            )
+        return cleaned
 
 
 class TaskListForm(forms.ModelForm):
@@ -123,3 +172,40 @@ class TaskFilterForm(forms.Form):
             data.get("q") or "",
             data.get("page") or 1,
         )
+
+
+class _RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
+
+    def chosen_role(self) -> Role:
+        return Role(self.cleaned_data["role"])
+
+
+class ShareForm(_RoleForm):
+    """The sharing page's invitation: an existing user's name and the role they get."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    field_order = ["username", "role"]
+
+
+class MemberForm(_RoleForm):
+    """A member of the list (by user id) and, for a role change, their new role."""
+
+    member: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None,
+        error_messages={"invalid_choice": _("That user is not a member of this list.")},
+    )
+
+    def __init__(
+        self, *args: Any, task_list: TaskList, with_role: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        member = cast(forms.ModelChoiceField, self.fields["member"])
+        member.queryset = get_user_model().objects.filter(memberships__task_list=task_list)
+        # Only a role change sends a role; removing or transferring needs just the member.
+        if not with_role:
+            del self.fields["role"]

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Count, Max, Q
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,9 +46,53 @@ class LockingQuerySet(models.QuerySet[M]):
         return list(self.order_by("pk").select_for_update().values_list("pk", flat=True))
 
 
+class Role(models.TextChoices):
+    """What a member may do in a list that someone else owns. The owner is TaskList.owner, never
+    a member; OWNER is only the role the lists query reports for them."""
+
+    VIEWER = "viewer", _("Can view")
+    EDITOR = "editor", _("Can edit")
+
+
+OWNER = "owner"
+# The roles that may change a list's tasks (add, edit, complete, delete, clear).
+EDITING_ROLES = (OWNER, Role.EDITOR.value)
+
+
+def role_label(role: str | None) -> str:
+    """How a role reads on a page: "Owner", "Can edit", "Can view"."""
+    if role is None:
+        return ""
+    return str(_("Owner") if role == OWNER else Role(role).label)
+
+
 class TaskListQuerySet(LockingQuerySet["TaskList"]):
-    def for_user(self, user: AnyUser) -> TaskListQuerySet:
+    def owned_by(self, user: AnyUser) -> TaskListQuerySet:
         return self.filter(owner_id=user.pk)
+
+    def visible_to(self, user: AnyUser) -> TaskListQuerySet:
+        """The lists the user owns or is a member of, each annotated with ``role`` (OWNER or a
+        Role value) and its owner loaded: one query with one outer join, whatever the number of
+        members (the join is on the user's own membership row only)."""
+        return (
+            self.annotate(
+                my_membership=FilteredRelation(
+                    "memberships", condition=Q(memberships__user_id=user.pk)
+                )
+            )
+            .filter(Q(owner_id=user.pk) | Q(my_membership__isnull=False))
+            .annotate(
+                role=Case(
+                    When(owner_id=user.pk, then=Value(OWNER)),
+                    default=F("my_membership__role"),
+                    output_field=models.CharField(),
+                )
+            )
+            .select_related("owner")
+        )
+
+    def editable_by(self, user: AnyUser) -> TaskListQuerySet:
+        return self.visible_to(user).filter(Q(role__in=EDITING_ROLES))
 
 
 class TaskList(models.Model):
@@ -78,6 +134,57 @@ class TaskList(models.Model):
     def counts(self) -> dict[str, int]:
         return {"open": self.open_count, "done": self.done_count}
 
+    @property
+    def viewer_role(self) -> str | None:
+        """The viewing user's role (OWNER or a Role value), annotated as ``role`` on the lists
+        from visible_to()/editable_by(); None on a list loaded otherwise."""
+        return getattr(self, "role", None)
+
+    @property
+    def is_owned(self) -> bool:
+        return self.viewer_role == OWNER
+
+    @property
+    def can_edit(self) -> bool:
+        return self.viewer_role in EDITING_ROLES
+
+    @property
+    def role_label(self) -> str:
+        return role_label(self.viewer_role)
+
+
+class Membership(models.Model):
+    """Someone other than the owner who may see (viewer) or also change (editor) a list."""
+
+    task_list = models.ForeignKey(
+        TaskList, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("list")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=6, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["task_list", "id"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            # Also the index of visible_to()'s join (list, user) and of a list's members page.
+            models.UniqueConstraint(
+                fields=["task_list", "user"], name="membership_unique_user_per_list"
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+            # "The owner is not also a member" spans two tables, which a CHECK cannot see:
+            # todos.services decides it under the list's row lock (share, transfer).
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) in {self.task_list}"
+
 
 class Priority(models.TextChoices):
     LOW = "low", _("Low")
@@ -93,14 +200,68 @@ class TaskState(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
-# The fields a task row shows: the tasks page loads only these (.only()) and the row cache keys on
-# them, so a row is re-rendered exactly when one of them changes.
-ROW_FIELDS = ("id", "list_id", "title", "done", "priority", "due_date", "position")
+# The fields a task row shows: the tasks page loads only these (TaskQuerySet.rows()) and the row
+# cache keys on them (Task.row_values()), so a row is re-rendered exactly when one changes.
+ROW_FIELDS = ("id", "list_id", "title", "done", "priority", "due_date", "position", "assignee_id")
+ROW_RELATED_FIELDS = ("assignee__username",)
+
+
+def assignable_users(task_list: TaskList) -> models.QuerySet[Any]:
+    """Who a task of the list may be assigned to: its owner and its editors. Not viewers, who
+    could not complete it."""
+    editors = Membership.objects.filter(task_list_id=task_list.pk, role=Role.EDITOR)
+    return get_user_model().objects.filter(
+        Q(pk=task_list.owner_id) | Q(pk__in=editors.values("user_id"))
+    )
+
+
+def _user_or_none(verbose_name: Any, **options: Any) -> models.ForeignKey[Any, Any]:
+    """A reference to a user that outlives their account (set to NULL when it is deleted)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=verbose_name,
+        **options,
+    )
+
+
+# What every write of a task sets its version to (see Task.version).
+NEXT_VERSION = F("version") + 1
 
 
 class TaskQuerySet(LockingQuerySet["Task"]):
-    def for_user(self, user: AnyUser) -> TaskQuerySet:
+    def owned_by(self, user: AnyUser) -> TaskQuerySet:
+        """Tasks in the user's own lists."""
         return self.filter(list__owner_id=user.pk)
+
+    def visible_to(self, user: AnyUser) -> TaskQuerySet:
+        """Tasks in lists the user owns or is a member of (a subquery, not a join, so a list's
+        other members never repeat a task)."""
+        return self._in_lists_of(user, Membership.objects.filter(Q(user_id=user.pk)))
+
+    def editable_by(self, user: AnyUser) -> TaskQuerySet:
+        return self._in_lists_of(
+            user, Membership.objects.filter(Q(user_id=user.pk), role=Role.EDITOR)
+        )
+
+    def with_role(self, user: AnyUser) -> TaskQuerySet:
+        """The tasks the user can see, each annotated with the user's ``role`` in its list (as
+        TaskList.objects.visible_to does): one query, for the views that act on one task."""
+        membership = Membership.objects.filter(Q(user_id=user.pk), task_list_id=OuterRef("list_id"))
+        return self.annotate(
+            role=Case(
+                When(list__owner_id=user.pk, then=Value(OWNER)),
+                default=Subquery(membership.values("role")[:1]),
+                output_field=models.CharField(),
+            )
+        ).filter(role__isnull=False)
+
+    def _in_lists_of(self, user: AnyUser, memberships: models.QuerySet[Membership]) -> TaskQuerySet:
+        return self.filter(
+            Q(list__owner_id=user.pk) | Q(list_id__in=memberships.values("task_list_id"))
+        )
 
     def in_list(self, task_list: TaskList) -> TaskQuerySet:
         return self.filter(list=task_list)
@@ -127,6 +288,22 @@ class TaskQuerySet(LockingQuerySet["Task"]):
     def completed_before(self, moment: dt.datetime) -> TaskQuerySet:
         return self.completed().filter(completed_at__lt=moment)
 
+    def rows(self, *, with_list_name: bool = False) -> TaskQuerySet:
+        """Only what a task row shows (ROW_FIELDS), the assignee's name joined in, and the
+        list's name for pages that mix lists."""
+        if with_list_name:
+            fields = (*ROW_FIELDS, *ROW_RELATED_FIELDS, "list__name")
+            return self.select_related("assignee", "list").only(*fields)
+        return self.select_related("assignee").only(*ROW_FIELDS, *ROW_RELATED_FIELDS)
+
+    def assigned_to(self, user: AnyUser) -> TaskQuerySet:
+        """The user's open assignments, soonest due first (no date last), then by position."""
+        return (
+            self.open()
+            .filter(assignee_id=user.pk)
+            .order_by(F("due_date").asc(nulls_last=True), "position", "id")
+        )
+
     def counts(self) -> dict[str, int]:
         """Open and done counts in one aggregate query (what TaskList's counters must equal)."""
         result = self.aggregate(
@@ -136,10 +313,17 @@ class TaskQuerySet(LockingQuerySet["Task"]):
         return {"open": result["open"], "done": result["done"]}
 
     def mark_done(self) -> int:
-        return self.open().update(done=True, completed_at=timezone.now(), updated_at=timezone.now())
+        return self.open().update(
+            done=True, completed_at=timezone.now(), updated_at=timezone.now(), version=NEXT_VERSION
+        )
 
     def mark_open(self) -> int:
-        return self.completed().update(done=False, completed_at=None, updated_at=timezone.now())
+        return self.completed().update(
+            done=False, completed_at=None, updated_at=timezone.now(), version=NEXT_VERSION
+        )
+
+    def unassign(self) -> int:
+        return self.update(assignee=None, updated_at=timezone.now(), version=NEXT_VERSION)
 
     def next_position(self) -> int:
         highest = self.aggregate(highest=Max("position"))["highest"]
@@ -159,8 +343,15 @@ class Task(models.Model):
     done = models.BooleanField(_("done"), default=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # Kept when its creator's account is deleted: the task belongs to the list, not to them.
+    created_by = _user_or_none(_("created by"), related_name="created_tasks")
+    # Someone who may change the list (see assignable_users); unassigned when they no longer may.
+    assignee = _user_or_none(_("assignee"), related_name="assigned_tasks")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # One more on every write (todos.services): an edit form carries the version it was opened
+    # at, and saving over a newer one is refused instead of silently undoing someone's change.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = TaskQuerySet.as_manager()
 
@@ -186,6 +377,10 @@ class Task(models.Model):
             models.Index(fields=["list", "done", "position"], name="task_list_done_position_idx"),
             # purge_completed: done tasks completed before a cut-off.
             models.Index(fields=["done", "completed_at"], name="task_done_completed_at_idx"),
+            # "Assigned to me": a user's open tasks by due date.
+            models.Index(
+                fields=["assignee", "done", "due_date"], name="task_assignee_done_due_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,6 +389,94 @@ class Task(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("todos:edit", kwargs={"task_id": self.pk})
 
+    @property
+    def viewer_role(self) -> str | None:
+        """The viewing user's role in the task's list, annotated by with_role()."""
+        return getattr(self, "role", None)
+
+    @property
+    def assignee_name(self) -> str:
+        return self.assignee.get_username() if self.assignee else ""
+
+    def row_values(self) -> tuple[Any, ...]:
+        """Everything a task row shows (see ROW_FIELDS)."""
+        return (*(getattr(self, field) for field in ROW_FIELDS), self.assignee_name)
+
     def set_done(self, done: bool) -> None:
         self.done = done
         self.completed_at = timezone.now() if done else None
+
+
+class Verb(models.TextChoices):
+    """What an activity entry says happened; the label reads after the actor's name."""
+
+    CREATE_LIST = "create_list", _("created the list")
+    RENAME_LIST = "rename_list", _("renamed the list")
+    ADD = "add", _("added")
+    EDIT = "edit", _("edited")
+    COMPLETE = "complete", _("completed")
+    REOPEN = "reopen", _("reopened")
+    DELETE = "delete", _("deleted")
+    COMPLETE_ALL = "complete_all", _("completed")
+    REOPEN_ALL = "reopen_all", _("reopened")
+    CLEAR = "clear", _("cleared")
+    IMPORT = "import", _("imported")
+    PURGE = "purge", _("purged")
+    SHARE = "share", _("shared the list with")
+    ROLE = "role", _("changed the role of")
+    REMOVE = "remove", _("removed from the list")
+    LEAVE = "leave", _("left the list")
+    TRANSFER = "transfer", _("gave the list to")
+
+
+class Activity(models.Model):
+    """One write to a list, appended by todos.services in the write's own transaction.
+
+    Its foreign keys have no database constraint (Django still cascades and nulls them): an
+    InnoDB constraint would make every entry's INSERT take a shared lock on the list's row while
+    the write holds a task's, the reverse of the lock order (todos.services), and deadlock a
+    toggle against a "Mark all as complete". So an entry locks nothing others wait for."""
+
+    task_list = models.ForeignKey(
+        TaskList,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="activity",
+        verbose_name=_("list"),
+    )
+    # Who did it: kept (as "a deleted user") when their account goes.
+    actor = _user_or_none(_("actor"), related_name="+", db_constraint=False)
+    verb = models.CharField(_("verb"), max_length=12, choices=Verb.choices)
+    # The task it was about, if any. Nothing done on delete: the entry outlives the task (its
+    # title is in ``subject``), and deleting tasks stays one statement with no update here.
+    task = models.ForeignKey(
+        Task,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("task"),
+    )
+    # What it was about, as it was named then: a task's title, a member's username, a count.
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    # For edits and role changes: {field: [old, new]}.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        # Newest first. The list's foreign-key index (task_list_id, then the primary key, as
+        # InnoDB keeps it) serves a list's activity page in this order.
+        ordering = ["-id"]
+        verbose_name = _("activity entry")
+        verbose_name_plural = _("activity")
+        constraints = [
+            models.CheckConstraint(condition=Q(verb__in=Verb.values), name="activity_verb_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.get_verb_display()} {self.subject}".strip()
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.get_username() if self.actor else str(_("a deleted user"))

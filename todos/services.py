@@ -5,11 +5,13 @@ Each function is one transaction and takes its row locks in one global order, so
 writers ever wait for each other in a cycle:
 
 1. a user's list rows, in id order (only ``delete_list`` needs more than one);
-2. then task rows.
+2. then that list's membership rows;
+3. then task rows.
 
 Every write that adds, removes, completes or reopens tasks also keeps the list's counters
 (``TaskList.open_count``/``done_count``) in the same transaction, so they are exact whenever the
-transaction commits. What each write locks:
+transaction commits. Every write of a task adds one to its ``version`` in the same UPDATE. What
+each write locks:
 
 - ``add_task``, ``add_tasks``, ``toggle_all``, ``clear_completed``: the list row. Writers that
   take a new position (adds, imports) or touch many of a list's tasks take turns on it, so every
@@ -19,43 +21,122 @@ transaction commits. What each write locks:
   task deleted meanwhile raises ``Task.DoesNotExist`` (a 404 for a view), never a 500 and never a
   task brought back.
 - ``edit_task``: the task's row; moving it to another list first locks both lists in id order
-  (rule 1 before rule 2), since it takes a position there and both lists' counters change.
+  (rule 1 before rule 3), since it takes a position there and both lists' counters change. It
+  compares the task's ``version``, under the row lock, with the version its form was opened at,
+  so of two people editing one task the second is asked again instead of overwriting the first.
 - ``create_list``, ``rename_list``: nothing; the (owner, name) unique constraint is the arbiter,
   and losing a race raises the same ``ValidationError`` a sequential duplicate does.
 - ``delete_list``: all of the owner's list rows, so two deletes cannot both see "not the last".
+- ``share_list``, ``set_role``, ``remove_member``, ``leave_list``, ``transfer_list``: the list
+  row, then its membership rows. Membership changes of one list take turns, so "the owner is not
+  also a member" (which no constraint can state across two tables) is decided here, and an
+  ownership transfer never interleaves with an invitation or a role change. A member who is
+  removed, leaves or becomes a viewer loses the list's tasks assigned to them, in the same
+  transaction (task rows last, rule 3).
+
+Every write also appends one ``Activity`` entry (who, what, which list and task, the old and new
+values of what an edit changed) with one INSERT inside its own transaction, so a write and its
+entry are kept or lost together. An entry locks nothing that others wait for (a new row). The
+exception is ``delete_list``: a list's history goes with it. ``by`` is the user who acts, or None
+for the system (operator commands).
+
+Who may call which write (owner, editor, viewer) is decided before, by the views' lookups through
+``TaskList.objects.visible_to``/``editable_by``; these functions keep the data's invariants.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import DEFAULT_LIST_NAME, Task, TaskList
+from .models import (
+    DEFAULT_LIST_NAME,
+    Activity,
+    Membership,
+    Role,
+    Task,
+    TaskList,
+    Verb,
+    assignable_users,
+)
 
 # Fields of a task that an edit may change (the edit form's fields, plus the list to move it to).
-EDITABLE_FIELDS = ("title", "notes", "due_date", "priority", "list")
+EDITABLE_FIELDS = ("title", "notes", "due_date", "priority", "list", "assignee")
 
 LIST_NAME_TAKEN = _("You already have a list called “%(name)s”.")
 LAST_LIST_STAYS = _("You need at least one list, so the last one stays.")
+NO_SUCH_USER = _("No user is called “%(username)s”.")
+ALREADY_OWNER = _("%(username)s owns this list already.")
+ALREADY_MEMBER = _("%(username)s is a member already; change their role below.")
+NOT_A_MEMBER = _("%(username)s is not a member of this list.")
+NEW_OWNER_HAS_NAME = _("%(username)s already has a list called “%(name)s”.")
+
+# Who a write is by: a user, or None for the system (operator commands).
+Actor = AbstractBaseUser | None
+
+
+# --- the history ----------------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> Any:
+    """A field's value as the history keeps it (JSON): a list or user by its name."""
+    if isinstance(value, TaskList):
+        return value.name
+    if isinstance(value, AbstractBaseUser):
+        return value.get_username()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value)
+    return value
+
+
+def _record(
+    task_list: TaskList | int,
+    by: Actor,
+    verb: Verb,
+    *,
+    task: Task | None = None,
+    subject: object = "",
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+) -> Activity:
+    """Append one entry to the list's history (one INSERT, in the caller's transaction)."""
+    list_id = task_list if isinstance(task_list, int) else task_list.pk
+    return Activity.objects.create(
+        task_list_id=list_id,
+        actor_id=by.pk if by else None,
+        verb=verb,
+        task_id=task.pk if task else None,
+        subject=str(task.title if task and not subject else subject)[:200],
+        changes={
+            field: [_shown(old), _shown(new)] for field, (old, new) in (changes or {}).items()
+        },
+    )
 
 
 # --- lists ----------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def create_inbox(*, owner: AbstractBaseUser) -> TaskList:
     """The list every account starts with (sign-up, the admin, single sign-on, demo data)."""
-    task_list, _created = TaskList.objects.get_or_create(owner_id=owner.pk, name=DEFAULT_LIST_NAME)
+    task_list, created = TaskList.objects.get_or_create(owner_id=owner.pk, name=DEFAULT_LIST_NAME)
+    if created:
+        _record(task_list, owner, Verb.CREATE_LIST, subject=task_list.name)
     return task_list
 
 
-def _save_list_name(task_list: TaskList) -> TaskList:
+def _save_list_name(task_list: TaskList, message: Any = LIST_NAME_TAKEN, **params: str) -> TaskList:
+    """Save the list (its name or owner changed); the (owner, name) unique constraint decides."""
     try:
         with transaction.atomic():
             task_list.save()
@@ -63,25 +144,32 @@ def _save_list_name(task_list: TaskList) -> TaskList:
         if not TaskList.objects.filter(owner_id=task_list.owner_id, name=task_list.name).exists():
             raise
         raise ValidationError(
-            LIST_NAME_TAKEN, code="duplicate", params={"name": task_list.name}
+            message, code="duplicate", params={"name": task_list.name, **params}
         ) from exc
     return task_list
 
 
+@transaction.atomic
 def create_list(*, owner: AbstractBaseUser, name: str) -> TaskList:
     """A new, empty list. ValidationError(code="duplicate") if the owner has one of that name."""
-    return _save_list_name(TaskList(owner_id=owner.pk, name=name))
+    task_list = _save_list_name(TaskList(owner_id=owner.pk, name=name))
+    _record(task_list, owner, Verb.CREATE_LIST, subject=name)
+    return task_list
 
 
-def rename_list(*, task_list: TaskList, name: str) -> TaskList:
+@transaction.atomic
+def rename_list(*, task_list: TaskList, name: str, by: Actor) -> TaskList:
     """ValidationError(code="duplicate") if the owner has another list of that name."""
-    task_list.name = name
-    return _save_list_name(task_list)
+    old_name, task_list.name = task_list.name, name
+    _save_list_name(task_list)
+    _record(task_list, by, Verb.RENAME_LIST, subject=name, changes={"name": (old_name, name)})
+    return task_list
 
 
 @transaction.atomic
 def delete_list(*, task_list: TaskList) -> None:
-    """Delete the list and its tasks; ValidationError(code="last_list") for the owner's last one."""
+    """Delete the list, its tasks and its history; ValidationError(code="last_list") for the
+    owner's last one."""
     locked = TaskList.objects.filter(owner_id=task_list.owner_id).lock_in_order()
     if task_list.pk not in locked:
         raise TaskList.DoesNotExist
@@ -107,49 +195,76 @@ def _recount(list_id: int) -> None:
 
 
 @transaction.atomic
-def add_task(*, task_list: TaskList, title: str) -> Task:
+def add_task(*, task_list: TaskList, title: str, by: Actor) -> Task:
     """A new open task at the end of the list."""
     TaskList.objects.locked(task_list.pk)
     position = Task.objects.in_list(task_list).next_position()
-    task = Task.objects.create(list=task_list, title=title, position=position)
+    task = Task.objects.create(
+        list=task_list, title=title, position=position, created_by_id=by.pk if by else None
+    )
     _count(task_list.pk, open_by=1)
+    _record(task_list, by, Verb.ADD, task=task)
     return task
 
 
 @transaction.atomic
-def add_tasks(*, task_list: TaskList, tasks: Iterable[Task], batch_size: int = 1000) -> int:
+def add_tasks(
+    *, task_list: TaskList, tasks: Iterable[Task], by: Actor, batch_size: int = 1000
+) -> int:
     """Append built, validated tasks to the list in bulk (import, demo data). Their ``position``
     values give their order (ties keep the given order) and are kept as offsets from the list's
-    end where they allow it; every task still gets a position of its own."""
+    end where they allow it; every task still gets a position of its own. One history entry
+    for the batch."""
     TaskList.objects.locked(task_list.pk)
     next_free = Task.objects.in_list(task_list).next_position()
     batch = sorted(tasks, key=lambda task: task.position)
     start = next_free
     for task in batch:
         task.list = task_list
+        task.created_by_id = by.pk if by else None
         task.position = max(start + task.position, next_free)
         next_free = task.position + 1
     Task.objects.bulk_create(batch, batch_size=batch_size)
     _recount(task_list.pk)
+    _record(task_list, by, Verb.IMPORT, subject=_tasks_phrase(len(batch)))
     return len(batch)
 
 
+def _tasks_phrase(number: int) -> str:
+    return f"{number} task{'' if number == 1 else 's'}"
+
+
 @transaction.atomic
-def toggle_task(*, task: Task) -> Task:
+def toggle_task(*, task: Task, by: Actor) -> Task:
     """Mark the task done, or open again if it was done."""
     TaskList.objects.locked(task.list_id)
     locked = Task.objects.locked(task.pk)
     locked.set_done(not locked.done)
-    locked.save(update_fields=["done", "completed_at", "updated_at"])
+    locked.version += 1
+    locked.save(update_fields=["done", "completed_at", "updated_at", "version"])
     change = 1 if locked.done else -1
     _count(locked.list_id, open_by=-change, done_by=change)
+    _record(locked.list_id, by, Verb.COMPLETE if locked.done else Verb.REOPEN, task=locked)
     return locked
 
 
+class EditConflict(Exception):
+    """The task was saved by someone else since the edit began (its version moved on)."""
+
+    def __init__(self, current: Task) -> None:
+        super().__init__(f"task {current.pk} is at version {current.version}")
+        self.current = current
+
+
 @transaction.atomic
-def edit_task(*, task: Task, changes: Mapping[str, Any]) -> Task:
+def edit_task(
+    *, task: Task, changes: Mapping[str, Any], by: Actor, version: int | None = None
+) -> Task:
     """Save the changed fields (any of EDITABLE_FIELDS); a task moved to another list goes last
-    there. Raises Task.DoesNotExist if the task was deleted meanwhile: it is never re-inserted."""
+    there. Raises Task.DoesNotExist if the task was deleted meanwhile: it is never re-inserted.
+    With ``version`` (the one the edit form was opened at), raises EditConflict, and saves
+    nothing, if the task has been written since. The history entry, in the list the task ends
+    up in, keeps each field's old and new value."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -158,10 +273,14 @@ def edit_task(*, task: Task, changes: Mapping[str, Any]) -> Task:
     if target is not None and moved:
         TaskList.objects.filter(pk__in=[task.list_id, target.pk]).lock_in_order()
     locked = Task.objects.locked(task.pk)
+    if version is not None and locked.version != version:
+        raise EditConflict(locked)
     source_id = locked.list_id
+    before = {field: getattr(locked, field) for field in changes}
     for field, value in changes.items():
         setattr(locked, field, value)
-    saved = [*changes, "updated_at"]
+    locked.version += 1
+    saved = [*changes, "updated_at", "version"]
     if moved:
         locked.position = Task.objects.in_list(locked.list).next_position()
         saved.append("position")
@@ -170,12 +289,14 @@ def edit_task(*, task: Task, changes: Mapping[str, Any]) -> Task:
         open_by, done_by = (0, 1) if locked.done else (1, 0)
         _count(source_id, open_by=-open_by, done_by=-done_by)
         _count(locked.list_id, open_by=open_by, done_by=done_by)
+    changed = {field: (before[field], value) for field, value in changes.items()}
+    _record(locked.list_id, by, Verb.EDIT, task=locked, changes=changed)
     return locked
 
 
 @transaction.atomic
-def delete_task(*, task: Task) -> None:
-    """Delete the task; one already gone is not an error."""
+def delete_task(*, task: Task, by: Actor) -> None:
+    """Delete the task; one already gone is not an error (and leaves no entry)."""
     TaskList.objects.locked(task.list_id)
     try:
         gone = Task.objects.locked(task.pk)
@@ -183,28 +304,33 @@ def delete_task(*, task: Task) -> None:
         return
     gone.delete()
     _count(gone.list_id, open_by=0 if gone.done else -1, done_by=-1 if gone.done else 0)
+    _record(gone.list_id, by, Verb.DELETE, task=gone)
 
 
 @transaction.atomic
-def toggle_all(*, task_list: TaskList) -> None:
+def toggle_all(*, task_list: TaskList, by: Actor) -> None:
     """Complete every open task; when none is open, reopen them all (as TodoMVC does)."""
     TaskList.objects.locked(task_list.pk)
     tasks = Task.objects.in_list(task_list)
-    if not tasks.mark_done():
-        tasks.mark_open()
+    completed = tasks.mark_done()
+    if completed:
+        _record(task_list, by, Verb.COMPLETE_ALL, subject=_tasks_phrase(completed))
+    else:
+        _record(task_list, by, Verb.REOPEN_ALL, subject=_tasks_phrase(tasks.mark_open()))
     _recount(task_list.pk)
 
 
 @transaction.atomic
-def clear_completed(*, task_list: TaskList) -> int:
+def clear_completed(*, task_list: TaskList, by: Actor) -> int:
     """Delete the list's done tasks; returns how many."""
     TaskList.objects.locked(task_list.pk)
     deleted, _per_model = Task.objects.in_list(task_list).completed().delete()
     _recount(task_list.pk)
+    _record(task_list, by, Verb.CLEAR, subject=_tasks_phrase(deleted))
     return deleted
 
 
-def set_done(*, tasks: QuerySet[Task], done: bool) -> int:
+def set_done(*, tasks: QuerySet[Task], done: bool, by: Actor) -> int:
     """Mark any tasks (the admin's bulk actions) done or open, one list at a time in id order,
     each under its list's lock as toggle_all is. Returns how many changed."""
     changed = 0
@@ -213,8 +339,11 @@ def set_done(*, tasks: QuerySet[Task], done: bool) -> int:
         with transaction.atomic():
             TaskList.objects.locked(list_id)
             in_list = Task.objects.filter(pk__in=tasks.filter(list_id=list_id).values("pk"))
-            changed += in_list.mark_done() if done else in_list.mark_open()
+            count = in_list.mark_done() if done else in_list.mark_open()
             _recount(list_id)
+            verb = Verb.COMPLETE_ALL if done else Verb.REOPEN_ALL
+            _record(list_id, by, verb, subject=_tasks_phrase(count))
+            changed += count
     return changed
 
 
@@ -236,17 +365,146 @@ def purge_completed(*, before: dt.datetime) -> int:
             TaskList.objects.locked(list_id)
             deleted, _per_model = old.filter(list_id=list_id).delete()
             _recount(list_id)
+            _record(list_id, None, Verb.PURGE, subject=_tasks_phrase(deleted))
             purged += deleted
     return purged
 
 
+class ImportedList(NamedTuple):
+    """A list to import: its name, built tasks, the members to add (where those users exist)
+    and each task's assignee's username ("" for none), in the order of ``tasks``."""
+
+    name: str
+    tasks: list[Task]
+    members: Sequence[tuple[str, Role]] = ()
+    assignees: Sequence[str] = ()
+
+
 @transaction.atomic
-def import_lists(*, owner: AbstractBaseUser, lists: Iterable[tuple[str, list[Task]]]) -> int:
+def import_lists(*, owner: AbstractBaseUser, lists: Iterable[ImportedList]) -> int:
     """Add built tasks to the owner's lists of the given names (created when missing), all or
-    nothing. Every list it appends to is locked first, in id order, as delete_list locks them."""
-    targets = [
-        (TaskList.objects.get_or_create(owner_id=owner.pk, name=name)[0], tasks)
-        for name, tasks in lists
-    ]
-    TaskList.objects.filter(pk__in={task_list.pk for task_list, _tasks in targets}).lock_in_order()
-    return sum(add_tasks(task_list=task_list, tasks=tasks) for task_list, tasks in targets)
+    nothing. Every list it appends to is locked first, in id order, as delete_list locks them.
+    Members who exist and are not in the list yet join it; an assignee is kept only if they
+    exist and may hold the list's tasks once the members are in."""
+    targets = []
+    for imported in lists:
+        task_list, created = TaskList.objects.get_or_create(owner_id=owner.pk, name=imported.name)
+        if created:
+            _record(task_list, owner, Verb.CREATE_LIST, subject=imported.name)
+        targets.append((task_list, imported))
+    TaskList.objects.filter(pk__in={task_list.pk for task_list, _ in targets}).lock_in_order()
+    imported_count = 0
+    for task_list, imported in targets:
+        for username, role in imported.members:
+            # A user who does not exist, the owner, or a member already: nothing to add.
+            with contextlib.suppress(ValidationError):
+                share_list(task_list=task_list, username=username, role=role, by=owner)
+        if any(imported.assignees):
+            assignable = dict(
+                assignable_users(task_list).values_list(get_user_model().USERNAME_FIELD, "pk")
+            )
+            for task, username in zip(imported.tasks, imported.assignees, strict=True):
+                task.assignee_id = assignable.get(username)
+        imported_count += add_tasks(task_list=task_list, tasks=imported.tasks, by=owner)
+    return imported_count
+
+
+# --- sharing --------------------------------------------------------------------------------------
+
+
+def _user_named(username: str) -> AbstractBaseUser:
+    try:
+        return get_user_model().objects.get_by_natural_key(username)
+    except get_user_model().DoesNotExist as exc:
+        raise ValidationError(NO_SUCH_USER, code="no_user", params={"username": username}) from exc
+
+
+def _membership(task_list: TaskList, member: AbstractBaseUser) -> Membership:
+    try:
+        return Membership.objects.select_for_update().get(task_list=task_list, user_id=member.pk)
+    except Membership.DoesNotExist as exc:
+        raise ValidationError(
+            NOT_A_MEMBER, code="not_member", params={"username": member.get_username()}
+        ) from exc
+
+
+@transaction.atomic
+def share_list(*, task_list: TaskList, username: str, role: Role, by: Actor) -> Membership:
+    """Make the user of that name a member. ValidationError: no such user (code "no_user"), the
+    owner ("owner"), or a member already ("already_member")."""
+    locked = TaskList.objects.locked(task_list.pk)
+    member = _user_named(username)
+    params = {"username": member.get_username()}
+    if member.pk == locked.owner_id:
+        raise ValidationError(ALREADY_OWNER, code="owner", params=params)
+    membership, created = Membership.objects.get_or_create(
+        task_list=locked, user_id=member.pk, defaults={"role": role}
+    )
+    if not created:
+        raise ValidationError(ALREADY_MEMBER, code="already_member", params=params)
+    _record(locked, by, Verb.SHARE, subject=member.get_username(), changes={"role": (None, role)})
+    return membership
+
+
+def _unassign(task_list: TaskList, member: AbstractBaseUser) -> None:
+    """Only the owner and editors may hold a task of the list (models.assignable_users)."""
+    Task.objects.in_list(task_list).filter(assignee_id=member.pk).unassign()
+
+
+@transaction.atomic
+def set_role(*, task_list: TaskList, member: AbstractBaseUser, role: Role, by: Actor) -> Membership:
+    """A viewer loses the list's tasks assigned to them."""
+    TaskList.objects.locked(task_list.pk)
+    membership = _membership(task_list, member)
+    old_role, membership.role = membership.role, role
+    membership.save(update_fields=["role"])
+    if role == Role.VIEWER:
+        _unassign(task_list, member)
+    changes = {"role": (old_role, role)}
+    _record(task_list, by, Verb.ROLE, subject=member.get_username(), changes=changes)
+    return membership
+
+
+def _take_off(task_list: TaskList, member: AbstractBaseUser, by: Actor, verb: Verb) -> None:
+    TaskList.objects.locked(task_list.pk)
+    _membership(task_list, member).delete()
+    _unassign(task_list, member)
+    _record(task_list, by, verb, subject=member.get_username())
+
+
+@transaction.atomic
+def remove_member(*, task_list: TaskList, member: AbstractBaseUser, by: Actor) -> None:
+    """The owner takes a member off the list (ValidationError "not_member" if they are not);
+    the list's tasks assigned to them become unassigned."""
+    _take_off(task_list, member, by, Verb.REMOVE)
+
+
+@transaction.atomic
+def leave_list(*, task_list: TaskList, member: AbstractBaseUser) -> None:
+    """A member takes themselves off the list, as remove_member does."""
+    _take_off(task_list, member, member, Verb.LEAVE)
+
+
+@transaction.atomic
+def transfer_list(*, task_list: TaskList, to: AbstractBaseUser, by: Actor) -> TaskList:
+    """Make a member the owner; the old owner stays on as an editor. If the new owner has a list
+    of that name already (every account has an Inbox), the list is renamed "Name (old owner)".
+    ValidationError if ``to`` is not a member ("not_member"), or if that name is taken too
+    ("duplicate")."""
+    locked = TaskList.objects.locked(task_list.pk)
+    _membership(locked, to).delete()
+    previous_owner, old_name = locked.owner, locked.name
+    locked.owner_id = to.pk
+    try:
+        _save_list_name(locked)
+    except ValidationError:
+        suffix = f" ({previous_owner.get_username()})"
+        max_length = TaskList._meta.get_field("name").max_length or 100
+        locked.name = locked.name[: max_length - len(suffix)] + suffix
+        _save_list_name(locked, NEW_OWNER_HAS_NAME, username=to.get_username())
+    Membership.objects.create(task_list=locked, user_id=previous_owner.pk, role=Role.EDITOR)
+    changes: dict[str, tuple[Any, Any]] = {"owner": (previous_owner, to)}
+    if locked.name != old_name:
+        changes["name"] = (old_name, locked.name)
+    _record(locked, by, Verb.TRANSFER, subject=to.get_username(), changes=changes)
+    return locked

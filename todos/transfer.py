@@ -1,7 +1,9 @@
 """Export and import a user's lists and tasks (JSON or CSV) for the operator commands.
 
-A round trip keeps every list (empty ones included), and for each task its title, notes, due date,
-priority, done state, completion time and position.
+A round trip keeps every list (empty ones included) with its members (usernames and roles), and
+for each task its title, notes, due date, priority, done state, completion time, position and
+assignee. Members and assignees are imported where those users exist (and an assignee only where
+they may hold the list's tasks, see todos.models.assignable_users); version 1 files have neither.
 """
 
 from __future__ import annotations
@@ -14,14 +16,26 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import services
-from .models import Priority, Task, TaskList
+from .models import Membership, Priority, Role, Task, TaskList
 
 FORMAT_NAME = "todo-export"
-FORMAT_VERSION = 1
-CSV_COLUMNS = ["list", "title", "notes", "due_date", "priority", "done", "completed_at", "position"]
+FORMAT_VERSION = 2
+CSV_COLUMNS = [
+    "list",
+    "title",
+    "notes",
+    "due_date",
+    "priority",
+    "done",
+    "completed_at",
+    "position",
+    "assignee",
+    "members",
+]
 
 
 def _task_record(task: Task) -> dict[str, Any]:
@@ -33,11 +47,15 @@ def _task_record(task: Task) -> dict[str, Any]:
         "done": task.done,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,
         "position": task.position,
+        "assignee": task.assignee.get_username() if task.assignee else None,
     }
 
 
 def export_data(user: AbstractBaseUser) -> dict[str, Any]:
-    lists = TaskList.objects.for_user(user).prefetch_related("tasks")
+    lists = TaskList.objects.owned_by(user).prefetch_related(
+        Prefetch("tasks", Task.objects.select_related("assignee")),
+        Prefetch("memberships", Membership.objects.select_related("user")),
+    )
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -45,11 +63,26 @@ def export_data(user: AbstractBaseUser) -> dict[str, Any]:
         "lists": [
             {
                 "name": task_list.name,
+                "members": [
+                    {"username": membership.user.get_username(), "role": membership.role}
+                    for membership in task_list.memberships.all()
+                ],
                 "tasks": [_task_record(task) for task in task_list.tasks.all()],
             }
             for task_list in lists
         ],
     }
+
+
+def _members_cell(members: list[dict[str, str]]) -> str:
+    """CSV: a list's members in one cell, "username:role" separated by spaces (usernames hold
+    neither)."""
+    return " ".join(f"{member['username']}:{member['role']}" for member in members)
+
+
+def _members_from_cell(cell: str) -> list[dict[str, str]]:
+    pairs = (item.rpartition(":") for item in cell.split())
+    return [{"username": username, "role": role} for username, _sep, role in pairs]
 
 
 def dump_json(data: dict[str, Any]) -> str:
@@ -62,10 +95,11 @@ def dump_csv(data: dict[str, Any]) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writeheader()
     for task_list in data["lists"]:
+        head = {"list": task_list["name"], "members": _members_cell(task_list["members"])}
         if not task_list["tasks"]:
-            writer.writerow({"list": task_list["name"]})
+            writer.writerow(head)
         for record in task_list["tasks"]:
-            writer.writerow({"list": task_list["name"], **record})
+            writer.writerow({**head, **record})
     return out.getvalue()
 
 
@@ -81,7 +115,14 @@ def parse(text: str) -> list[dict[str, Any]]:
         raise ValidationError("Neither a JSON export nor a CSV with list and title columns.")
     lists: dict[str, dict[str, Any]] = {}
     for row in reader:
-        task_list = lists.setdefault(row["list"], {"name": row["list"], "tasks": []})
+        task_list = lists.setdefault(
+            row["list"],
+            {
+                "name": row["list"],
+                "members": _members_from_cell(row.get("members") or ""),
+                "tasks": [],
+            },
+        )
         if row["title"]:
             task_list["tasks"].append(row)
     return list(lists.values())
@@ -115,17 +156,28 @@ def _build_task(record: dict[str, Any], position: int) -> Task:
         completed_at=completed_at if done else None,
         position=position,
     )
-    task.full_clean(exclude=["list"])
+    task.full_clean(exclude=["list", "assignee"])
     return task
 
 
+def _members(list_record: dict[str, Any], name: str) -> list[tuple[str, Role]]:
+    members = []
+    for member in list_record.get("members") or []:
+        try:
+            members.append((str(member["username"]), Role(member["role"])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"List {name!r}: bad member {member!r}") from exc
+    return members
+
+
 def import_data(user: AbstractBaseUser, lists: list[dict[str, Any]]) -> int:
-    """Add the lists' tasks to the user's lists of the same name (created when missing).
+    """Add the lists' tasks to the user's lists of the same name (created when missing), and
+    their members and assignees where those users exist.
 
     All or nothing: every record is checked before anything is written, and the first invalid
     one raises ValidationError. Returns the number of tasks imported.
     """
-    built: list[tuple[str, list[Task]]] = []
+    built: list[services.ImportedList] = []
     for list_record in lists:
         name = str(list_record.get("name", "")).strip()
         if not name:
@@ -139,5 +191,10 @@ def import_data(user: AbstractBaseUser, lists: list[dict[str, Any]]) -> int:
                 raise ValidationError(f"List {name!r}, task {number}: {problems}") from exc
             except (ValueError, TypeError) as exc:
                 raise ValidationError(f"List {name!r}, task {number}: {exc}") from exc
-        built.append((name, tasks))
+        assignees = [str(record.get("assignee") or "") for record in list_record.get("tasks", [])]
+        built.append(
+            services.ImportedList(
+                name=name, tasks=tasks, members=_members(list_record, name), assignees=assignees
+            )
+        )
     return services.import_lists(owner=user, lists=built)

@@ -1,12 +1,14 @@
-"""The tasks pages. Every lookup goes through the owner's QuerySets: another user's id is a 404."""
+"""The tasks pages. Every lookup goes through the user's QuerySets (the lists they own or are a
+member of): anyone else's id is a 404, and a role that may not do something is a 403."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
@@ -14,7 +16,15 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.db.models import QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
@@ -27,8 +37,26 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import services
-from .forms import ListCreateForm, TaskCreateForm, TaskEditForm, TaskFilterForm, TaskListForm
-from .models import ROW_FIELDS, Task, TaskList, TaskState
+from .forms import (
+    ListCreateForm,
+    MemberForm,
+    ShareForm,
+    TaskCreateForm,
+    TaskEditForm,
+    TaskFilterForm,
+    TaskListForm,
+)
+from .models import (
+    EDITING_ROLES,
+    OWNER,
+    Activity,
+    Membership,
+    Role,
+    Task,
+    TaskList,
+    TaskState,
+    role_label,
+)
 
 PAGE_SIZE = 50
 # Rendering the rows is ~3/4 of the tasks page's CPU, so each rendered row is kept (in this
@@ -44,38 +72,83 @@ class AuthenticatedRequest(HttpRequest):
     user: User
 
 
-def _owned_task(
-    view: Callable[[AuthenticatedRequest, Task], HttpResponse],
-) -> Callable[[AuthenticatedRequest, int], HttpResponse]:
-    """Resolve task_id to the user's own task before anything else runs, the method check
-    included: anyone else's task is a 404 whatever the method, never a telling 405."""
+class Need(enum.Enum):
+    """What a view does with a list, and so which roles may use it."""
 
-    @wraps(view)
-    def wrapper(request: AuthenticatedRequest, task_id: int) -> HttpResponse:
-        tasks = Task.objects.for_user(request.user).select_related("list")
-        task = get_object_or_404(tasks, pk=task_id)
-        try:
-            return view(request, task)
-        except ObjectDoesNotExist as exc:  # deleted by someone else since it was looked up
-            raise Http404("No such task.") from exc
+    VIEW = "view"  # anyone who sees the list: owner, editor, viewer
+    EDIT = "edit"  # change its tasks: owner or editor
+    OWN = "own"  # rename, delete, share, transfer: the owner
+    LEAVE = "leave"  # take oneself off: a member, never the owner
 
-    return wrapper
+    def allows(self, role: str | None) -> bool:
+        if self is Need.VIEW:
+            return True
+        if self is Need.EDIT:
+            return role in EDITING_ROLES
+        if self is Need.OWN:
+            return role == OWNER
+        return role != OWNER
 
 
-def _owned_list(
-    view: Callable[[AuthenticatedRequest, TaskList], HttpResponse],
-) -> Callable[[AuthenticatedRequest, int], HttpResponse]:
-    """As _owned_task, for list_id."""
+def _forbidden(
+    request: AuthenticatedRequest, task_list: TaskList, role: str | None
+) -> HttpResponse:
+    """A member's attempt at something their role does not allow: a 403 that says so, and
+    nothing is done."""
+    context = {"task_list": task_list, "role": role_label(role)}
+    return render(request, "todos/forbidden.html", context, status=403)
 
-    @wraps(view)
-    def wrapper(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
-        task_list = get_object_or_404(TaskList.objects.for_user(request.user), pk=list_id)
-        try:
-            return view(request, task_list)
-        except ObjectDoesNotExist as exc:  # deleted by someone else since it was looked up
-            raise Http404("No such list.") from exc
 
-    return wrapper
+Target = TypeVar("Target", Task, TaskList)
+View = Callable[[AuthenticatedRequest, Target], HttpResponse]
+Finder = Callable[[AuthenticatedRequest, int], tuple[Target, TaskList, str | None]]
+
+
+def _access(
+    need: Need, find: Finder[Target]
+) -> Callable[[View[Target]], Callable[..., HttpResponse]]:
+    """Resolve the URL's id through what the user can see before anything else runs, the method
+    check included: an object in a list they are not in is a 404 whatever the method, never a
+    telling 405; a role short of ``need`` is a 403."""
+
+    def decorate(view: View[Target]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: AuthenticatedRequest, **ids: int) -> HttpResponse:
+            (object_id,) = ids.values()
+            found, task_list, role = find(request, object_id)
+            if not need.allows(role):
+                return _forbidden(request, task_list, role)
+            try:
+                return view(request, found)
+            except ObjectDoesNotExist as exc:  # deleted by someone else since it was looked up
+                raise Http404("No such list or task.") from exc
+
+        return wrapper
+
+    return decorate
+
+
+def _find_task(request: AuthenticatedRequest, task_id: int) -> tuple[Task, TaskList, str | None]:
+    tasks = Task.objects.with_role(request.user).select_related("list")
+    task = get_object_or_404(tasks, pk=task_id)
+    return task, task.list, task.viewer_role
+
+
+def _find_list(
+    request: AuthenticatedRequest, list_id: int
+) -> tuple[TaskList, TaskList, str | None]:
+    task_list = get_object_or_404(TaskList.objects.visible_to(request.user), pk=list_id)
+    return task_list, task_list, task_list.viewer_role
+
+
+def _task_view(need: Need) -> Callable[[View[Task]], Callable[..., HttpResponse]]:
+    """For views of one task (task_id), see _access."""
+    return _access(need, _find_task)
+
+
+def _list_view(need: Need) -> Callable[[View[TaskList]], Callable[..., HttpResponse]]:
+    """For views of one list (list_id), see _access."""
+    return _access(need, _find_list)
 
 
 def _wants_fragment(request: HttpRequest) -> bool:
@@ -121,20 +194,21 @@ def _list_url(task_list: TaskList, *, state: TaskState, search: str, page: int =
     return task_list.get_absolute_url() + (f"?{encoded}" if encoded else "")
 
 
-def _row_key(task: Task, today: dt.date, back: str) -> str:
-    shown = tuple(getattr(task, field) for field in ROW_FIELDS)
-    page = (today, back, translation.get_language())
+def _row_key(task: Task, page: tuple[Any, ...]) -> str:
+    shown = task.row_values()
     digest = hashlib.blake2b(repr((shown, page)).encode(), digest_size=16).hexdigest()
     return f"todos:task-row:{digest}"
 
 
-def _task_rows(tasks: list[Task], *, today: dt.date, back: str) -> SafeString:
+def _task_rows(tasks: list[Task], *, today: dt.date, back: str, can_edit: bool) -> SafeString:
     """The page's rows (todos/_task.html): cached ones reused, the others rendered and cached."""
-    keys = [_row_key(task, today, back) for task in tasks]
+    page = (today, back, can_edit, translation.get_language())
+    keys = [_row_key(task, page) for task in tasks]
     rows: dict[str, str] = cache.get_many(keys)
     template = get_template("todos/_task.html")
+    context = {"today": today, "back": back, "can_edit": can_edit}
     missing = {
-        key: template.render({"task": task, "today": today, "back": back})
+        key: template.render({**context, "task": task})
         for task, key in zip(tasks, keys, strict=True)
         if key not in rows
     }
@@ -151,8 +225,9 @@ def _tasks_page(
     create_form: TaskCreateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    # One query for the sidebar and the current list: users have few lists.
-    lists = list(TaskList.objects.for_user(request.user))
+    # One query for the sidebar, the current list and the user's role in each: users have few
+    # lists. Their own lists come first.
+    lists = sorted(TaskList.objects.visible_to(request.user), key=lambda item: not item.is_owned)
     if list_id is None and not lists:
         return render(request, "todos/no_lists.html", {"list_form": ListCreateForm()})
     current = next((task_list for task_list in lists if list_id in (None, task_list.pk)), None)
@@ -161,7 +236,7 @@ def _tasks_page(
 
     state, search, page = TaskFilterForm(request.GET).values()
     # Only what a row shows (see _row_key): notes and timestamps stay in the database.
-    tasks = Task.objects.in_list(current).in_state(state).search(search).only(*ROW_FIELDS)
+    tasks = Task.objects.in_list(current).in_state(state).search(search).rows()
     # One row past the page tells whether there is a next page, without a COUNT(*).
     offset = (page - 1) * PAGE_SIZE
     page_tasks = list(tasks[offset : offset + PAGE_SIZE + 1])
@@ -173,7 +248,9 @@ def _tasks_page(
         "lists": lists,
         "current_list": current,
         "tasks": page_tasks[:PAGE_SIZE],
-        "task_rows": _task_rows(page_tasks[:PAGE_SIZE], today=today, back=back),
+        "task_rows": _task_rows(
+            page_tasks[:PAGE_SIZE], today=today, back=back, can_edit=current.can_edit
+        ),
         "counts": current.counts,
         "filter": state,
         "filter_links": [
@@ -204,20 +281,54 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
     return _tasks_page(request, None)
 
 
+def _page_url(path: str, page: int) -> str:
+    return path + (f"?{urlencode({'page': page})}" if page > 1 else "")
+
+
 @login_required
 @require_GET
+def assigned(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's open tasks assigned to them, across every list they see, soonest due first."""
+    _state, _search, page = TaskFilterForm(request.GET).values()
+    tasks = (
+        Task.objects.visible_to(request.user).assigned_to(request.user).rows(with_list_name=True)
+    )
+    offset = (page - 1) * PAGE_SIZE
+    page_tasks = list(tasks[offset : offset + PAGE_SIZE + 1])
+    path = reverse("todos:assigned")
+    context = {
+        "tasks": page_tasks[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(page_tasks) > PAGE_SIZE,
+        "previous_page_url": _page_url(path, page - 1),
+        "next_page_url": _page_url(path, page + 1),
+        "today": timezone.localdate(),
+        "back": request.get_full_path(),
+        # Only owners and editors hold assignments (services keep it so), so every row may act.
+        "can_edit": True,
+        "show_list": True,
+    }
+    return render(request, "todos/assigned.html", context)
+
+
+@login_required
 def list_detail(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
+    # As _list_view, the list is looked up before the method is checked; the GET itself looks
+    # it up with the sidebar's lists, in one query.
+    if request.method != "GET":
+        get_object_or_404(TaskList.objects.visible_to(request.user), pk=list_id)
+        return HttpResponseNotAllowed(["GET"])
     return _tasks_page(request, list_id)
 
 
 @login_required
-@_owned_list
+@_list_view(Need.EDIT)
 @require_POST
 def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     form = TaskCreateForm(request.POST)
     if not form.is_valid():
         return _tasks_page(request, task_list.pk, create_form=form, status=400)
-    task = services.add_task(task_list=task_list, title=form.cleaned_data["title"])
+    task = services.add_task(task_list=task_list, title=form.cleaned_data["title"], by=request.user)
     messages.success(request, _("Added “%(title)s”.") % {"title": task.title})
     # New tasks go last: show the page they land on, with the filter and search kept.
     came_from = urlsplit(_safe_next(request, request.POST.get("next", "")))
@@ -228,31 +339,36 @@ def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
 
 
 @login_required
-@_owned_task
+@_task_view(Need.EDIT)
 @require_POST
 def task_toggle(request: AuthenticatedRequest, task: Task) -> HttpResponse:
-    services.toggle_task(task=task)
+    services.toggle_task(task=task, by=request.user)
     return _redirect_back(request, task.list.get_absolute_url())
 
 
 @login_required
-@_owned_task
+@_task_view(Need.EDIT)
 @require_POST
 def task_delete(request: AuthenticatedRequest, task: Task) -> HttpResponse:
-    services.delete_task(task=task)
+    services.delete_task(task=task, by=request.user)
     messages.success(request, _("Deleted “%(title)s”.") % {"title": task.title})
     return _redirect_back(request, task.list.get_absolute_url())
 
 
 @login_required
-@_owned_task
+@_task_view(Need.EDIT)
 @require_http_methods(["GET", "POST"])
 def task_edit(request: AuthenticatedRequest, task: Task) -> HttpResponse:
-    form = TaskEditForm(request.POST or None, instance=task)
+    form = TaskEditForm(request.POST or None, instance=task, user=request.user)
     if request.method == "POST" and form.is_valid():
-        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        changes = form.changes()
         moved = "list" in changes
-        task = services.edit_task(task=task, changes=changes)
+        try:
+            task = services.edit_task(
+                task=task, changes=changes, by=request.user, version=form.opened_at()
+            )
+        except services.EditConflict as conflict:
+            return _edit_conflict(request, conflict.current, changes)
         messages.success(request, _("Saved “%(title)s”.") % {"title": task.title})
         # Back to the page the edit started from, unless the task now lives in another list.
         return (
@@ -263,19 +379,48 @@ def task_edit(request: AuthenticatedRequest, task: Task) -> HttpResponse:
     return _render(request, "todos/task_edit.html", "todos/_task_form.html", context, status)
 
 
+def _edit_conflict(
+    request: AuthenticatedRequest, current: Task, yours: dict[str, Any]
+) -> HttpResponse:
+    """Someone saved the task after this edit began: nothing was saved. Show the form again at
+    the saved version, say who saved it, and list what this user had entered that differs, so
+    they can make their change again (409, for app.js as for the page)."""
+    form = TaskEditForm(instance=current, user=request.user)
+    latest = Activity.objects.filter(task_id=current.pk).select_related("actor").first()
+    differing = [
+        {
+            "label": form.fields[field].label,
+            "yours": value if value not in (None, "") else "—",
+            "saved": getattr(current, field) if getattr(current, field) not in (None, "") else "—",
+        }
+        for field, value in yours.items()
+        if value != getattr(current, field)
+    ]
+    context = {
+        "form": form,
+        "task": current,
+        "next": _safe_next(request, request.POST.get("next", "")),
+        "conflict": {
+            "by": latest.actor_name if latest else _("Someone else"),
+            "fields": differing,
+        },
+    }
+    return _render(request, "todos/task_edit.html", "todos/_task_form.html", context, 409)
+
+
 @login_required
-@_owned_list
+@_list_view(Need.EDIT)
 @require_POST
 def toggle_all(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
-    services.toggle_all(task_list=task_list)
+    services.toggle_all(task_list=task_list, by=request.user)
     return _redirect_back(request, task_list.get_absolute_url())
 
 
 @login_required
-@_owned_list
+@_list_view(Need.EDIT)
 @require_POST
 def clear_completed(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
-    deleted = services.clear_completed(task_list=task_list)
+    deleted = services.clear_completed(task_list=task_list, by=request.user)
     message = ngettext(
         "Cleared %(count)d completed task.", "Cleared %(count)d completed tasks.", deleted
     )
@@ -301,14 +446,16 @@ def list_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-@_owned_list
+@_list_view(Need.OWN)
 @require_http_methods(["GET", "POST"])
 def list_edit(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     # No instance: the list keeps its name until the service has saved the new one.
     form = TaskListForm(request.POST or None, initial={"name": task_list.name})
     if request.method == "POST" and form.is_valid():
         try:
-            services.rename_list(task_list=task_list, name=form.cleaned_data["name"])
+            services.rename_list(
+                task_list=task_list, name=form.cleaned_data["name"], by=request.user
+            )
         except ValidationError as exc:
             form.add_error("name", exc)
         else:
@@ -323,7 +470,7 @@ def list_edit(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespons
 
 
 @login_required
-@_owned_list
+@_list_view(Need.OWN)
 @require_POST
 def list_delete(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     try:
@@ -334,4 +481,134 @@ def list_delete(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
     messages.success(
         request, _("Deleted the list “%(name)s” and its tasks.") % {"name": task_list.name}
     )
+    return redirect("todos:index")
+
+
+@login_required
+@_list_view(Need.VIEW)
+@require_GET
+def list_activity(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
+    """The list's history, newest first, a page at a time."""
+    _state, _search, page = TaskFilterForm(request.GET).values()
+    entries = Activity.objects.filter(task_list=task_list).select_related("actor")
+    offset = (page - 1) * PAGE_SIZE
+    page_entries = list(entries[offset : offset + PAGE_SIZE + 1])
+    path = reverse("todos:activity", kwargs={"list_id": task_list.pk})
+    context = {
+        "task_list": task_list,
+        "entries": page_entries[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(page_entries) > PAGE_SIZE,
+        "previous_page_url": _page_url(path, page - 1),
+        "next_page_url": _page_url(path, page + 1),
+    }
+    return render(request, "todos/activity.html", context)
+
+
+# --- sharing --------------------------------------------------------------------------------------
+
+
+def _members(task_list: TaskList) -> QuerySet[Membership]:
+    return task_list.memberships.select_related("user").order_by("user__username")
+
+
+@login_required
+@_list_view(Need.OWN)
+@require_http_methods(["GET", "POST"])
+def list_share(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
+    form = ShareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        try:
+            services.share_list(
+                task_list=task_list, username=username, role=form.chosen_role(), by=request.user
+            )
+        except ValidationError as exc:
+            form.add_error("username", exc)
+        else:
+            messages.success(
+                request,
+                _("Shared “%(name)s” with %(username)s.")
+                % {"name": task_list.name, "username": username},
+            )
+            return redirect("todos:share", list_id=task_list.pk)
+    context = {
+        "form": form,
+        "task_list": task_list,
+        "members": _members(task_list),
+        "roles": Role.choices,
+    }
+    return render(request, "todos/share.html", context, status=400 if form.errors else 200)
+
+
+def _member_action(
+    request: AuthenticatedRequest,
+    task_list: TaskList,
+    act: Callable[[MemberForm], str],
+    *,
+    with_role: bool = False,
+    done: str = "",
+) -> HttpResponse:
+    """The sharing page's per-member buttons: check the member, act, say what happened, and go
+    back to the sharing page (or to ``done`` after a success)."""
+    share_page = reverse("todos:share", kwargs={"list_id": task_list.pk})
+    form = MemberForm(request.POST, task_list=task_list, with_role=with_role)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, str(errors[0]))
+        return redirect(share_page)
+    try:
+        messages.success(request, act(form))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect(share_page)
+    return redirect(done or share_page)
+
+
+@login_required
+@_list_view(Need.OWN)
+@require_POST
+def member_role(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
+    def act(form: MemberForm) -> str:
+        member, role = form.cleaned_data["member"], form.chosen_role()
+        services.set_role(task_list=task_list, member=member, role=role, by=request.user)
+        return _("%(username)s: %(role)s.") % {"username": member.username, "role": role.label}
+
+    return _member_action(request, task_list, act, with_role=True)
+
+
+@login_required
+@_list_view(Need.OWN)
+@require_POST
+def member_remove(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
+    def act(form: MemberForm) -> str:
+        member = form.cleaned_data["member"]
+        services.remove_member(task_list=task_list, member=member, by=request.user)
+        return _("Removed %(username)s from the list.") % {"username": member.username}
+
+    return _member_action(request, task_list, act)
+
+
+@login_required
+@_list_view(Need.OWN)
+@require_POST
+def list_transfer(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
+    def act(form: MemberForm) -> str:
+        member = form.cleaned_data["member"]
+        services.transfer_list(task_list=task_list, to=member, by=request.user)
+        return _("%(username)s now owns “%(name)s”; you can still edit it.") % {
+            "username": member.username,
+            "name": task_list.name,
+        }
+
+    # The sharing page is the owner's: the old owner goes back to the list itself.
+    return _member_action(request, task_list, act, done=task_list.get_absolute_url())
+
+
+@login_required
+@_list_view(Need.LEAVE)
+@require_POST
+def list_leave(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
+    services.leave_list(task_list=task_list, member=request.user)
+    messages.success(request, _("You left “%(name)s”.") % {"name": task_list.name})
     return redirect("todos:index")

@@ -82,14 +82,16 @@ def bulk_tasks(task_list: Any, count: int, *, done_every: int) -> list[Any]:
 
 
 def stored_rows() -> Rows:
-    """Every stored row an action could change: users, lists and tasks, by table and id."""
+    """Every stored row an action could change: users, lists, memberships and tasks, by table
+    and id (the activity history only grows with them)."""
     from django.contrib.auth.models import User
 
-    from todos.models import Task, TaskList
+    from todos.models import Membership, Task, TaskList
 
     return {
         "user": {row[0]: row for row in User.objects.values_list()},
         "list": {row[0]: row for row in TaskList.objects.values_list()},
+        "membership": {row[0]: row for row in Membership.objects.values_list()},
         "task": {row[0]: row for row in Task.objects.values_list()},
     }
 

@@ -60,6 +60,7 @@ class Command(BaseCommand):
         services.add_tasks(
             task_list=inbox,
             tasks=(self._task(rng, number, now, today) for number in range(tasks)),
+            by=owner,
             batch_size=BATCH_SIZE,
         )
         verb = "Created" if created else "Reused"

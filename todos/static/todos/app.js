@@ -89,7 +89,12 @@
     const ticket = ++latest;
     const { doc } = await request(url);
     if (ticket !== latest) return;
-    if (swapLayout(doc, focusIds) && push) history.pushState({ fragment: true }, "", url);
+    if (!swapLayout(doc, focusIds)) {
+      // A page of its own (sharing, activity, renaming a list): load it as the browser would.
+      location.assign(url);
+      return;
+    }
+    if (push) history.pushState({ fragment: true }, "", url);
     shown = pageKey();
   }
 
@@ -113,12 +118,16 @@
       shown = pageKey();
       return;
     }
-    // Not the layout: the edit form came back with its errors; show it where it was.
+    // Not the layout: the edit form came back, with its errors (400) or, when someone else
+    // saved the task first (409), at their version with what this user had entered; nothing
+    // was saved. Show it where it was, focus on what needs attention.
     const fragment = doc.body.firstElementChild;
     if (fragment) {
       fragment.noValidate = true;
       form.replaceWith(fragment);
-      fragment.querySelector("[aria-invalid=true], input, textarea")?.focus();
+      const conflict = response.status === 409 && fragment.querySelector("#edit-conflict");
+      if (conflict) conflict.setAttribute("tabindex", "-1");
+      (conflict || fragment.querySelector("[aria-invalid=true], input, textarea"))?.focus();
     }
   }
 

@@ -63,7 +63,7 @@ def test_a_first_sso_login_makes_an_account_with_an_inbox(client, provider):
     assert response["Location"] == "/"
     account = SocialAccount.objects.get(uid="u-4711")
     assert account.user.username == "ada"
-    assert [tl.name for tl in TaskList.objects.for_user(account.user)] == ["Inbox"]
+    assert [tl.name for tl in TaskList.objects.owned_by(account.user)] == ["Inbox"]
     assert not account.user.has_usable_password()
     assert client.get("/").status_code == 200
     # The next login finds the same account.

@@ -320,7 +320,7 @@ def test_django_trusts_the_proxy_not_a_forged_x_forwarded_for(stack: ComposeStac
     statuses = []
     for attempt in range(6):
         forged = {"X-Forwarded-For": f"203.0.113.{attempt}", "X-Forwarded-Proto": "https"}
-        response = client.post(LOGIN, {"username": username, "password": "no"}, headers=forged)
+        response = client.post(LOGIN, {"login": username, "password": "no"}, headers=forged)
         statuses.append(response.status)
     assert statuses[:4] == [200] * 4
     assert statuses[-1] == 429
@@ -455,7 +455,7 @@ def test_https_with_the_local_ca_turns_on_django_hardening(
 
     if stack.browser is not None:  # the visitor signs in again, over HTTPS
         # Browsers send Origin with every POST; over HTTPS Django's CSRF check requires it.
-        credentials = {"username": stack.state["username"], "password": stack.state["password"]}
+        credentials = {"login": stack.state["username"], "password": stack.state["password"]}
         signed_in = visitor.post(LOGIN, credentials, headers={"Origin": base})
         assert signed_in.status == 302, signed_in.text[-2000:]
         assert stack.state["title"] in html.unescape(visitor.get("/").text)

@@ -1,20 +1,38 @@
-"""Sessions in the database, each row loaded together with its user.
+"""Sessions in the database, each row loaded together with its user, and with a shared cache
+(CACHE_URL) kept there too, so that a logged-in request costs no query before its view runs.
 
-A logged-in request used to cost two queries before its view ran: the session row, then the
-user. Here the session row names its user (accounts.models.Session.user), the store loads both
-with one JOIN, and accounts.backends.SessionUserBackend hands that user to Django's own
-``auth.get_user``, which still checks the session's auth hash as always. Sessions stay rows in
-the database, so logging out (or an operator deleting rows) revokes them at once, on every
-worker and replica.
+The session row names its user (accounts.models.Session.user): the store loads both with one
+JOIN, and accounts.backends.SessionUserBackend hands that user to Django's own
+``auth.get_user``, which still checks the session's auth hash and ``is_active`` as always.
+
+With a shared cache (``SESSIONS_IN_SHARED_CACHE``), each session is also cached as its data and
+its user, under the session key. The database stays the truth, and the cache is kept from ever
+outliving it by one rule: a reader that found nothing cached fills the entry with ``add`` (only
+if still absent), while every writer replaces it with ``set`` after its transaction commits —
+the new data or user, or ``REVOKED`` when the session is deleted. So a reader that loaded a row
+just before a logout can never put the logged-out session back, and a password change, a
+deactivation or an account deletion reaches every one of the user's sessions on every worker
+and replica at once. The writers are accounts.signals, on every save and delete of a session or
+a user, so the admin, ``clearsessions`` and cascades are covered as well as the store. Changes
+made behind the ORM's back (SQL by hand) are seen within ``CACHE_SECONDS``, the longest an entry
+lives. A cache that does not answer is skipped by readers (the database serves), while a writer's
+failure is an error: a logout must not quietly leave its session cached. A per-process cache
+would let a session logged out in one worker live on in the others, so without CACHE_URL
+sessions are read from the database only.
 """
 
 from __future__ import annotations
 
+import contextlib
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 
@@ -23,12 +41,42 @@ from .models import Session
 # The user whose session this request (this thread or task) loaded, or None.
 loaded_user: ContextVar[Any] = ContextVar("loaded_user", default=None)
 
+KEY_PREFIX = "todo.session."
+# The longest a cached session lives before it is read from the database again, and how long
+# a deleted session's REVOKED marker outlives any reader that loaded the row before the delete.
+CACHE_SECONDS = 300
+REVOKED = "revoked"
+
+
+def shared_cache() -> BaseCache | None:
+    """The cache sessions are kept in, or None when there is no cache every worker shares."""
+    return caches[settings.SESSION_CACHE_ALIAS] if settings.SESSIONS_IN_SHARED_CACHE else None
+
+
+def cache_entry(session: Session) -> tuple[dict[str, Any], Any]:
+    """What the cache keeps of a session row loaded with its user."""
+    return SessionStore().decode(session.session_data), session.user
+
+
+def cache_seconds(expire_date: datetime) -> int:
+    left = int((expire_date - timezone.now()).total_seconds())
+    return max(0, min(left, CACHE_SECONDS))
+
+
+def cache_session(session: Session) -> None:
+    """Replace a session's cache entry with this row (a writer: see the module docstring)."""
+    if cache := shared_cache():
+        seconds = cache_seconds(session.expire_date)
+        cache.set(KEY_PREFIX + session.session_key, cache_entry(session), seconds)
+
+
+def revoke_cached(session_key: str) -> None:
+    """Mark a deleted session in the cache, so that no reader can put it back."""
+    if cache := shared_cache():
+        cache.set(KEY_PREFIX + session_key, REVOKED, CACHE_SECONDS)
+
 
 class SessionStore(DatabaseSessionStore):
-    def __init__(self, session_key: str | None = None) -> None:
-        super().__init__(session_key)
-        loaded_user.set(None)  # a new request: nothing loaded yet
-
     @classmethod
     def get_model_class(cls) -> type[Session]:
         return Session
@@ -46,8 +94,43 @@ class SessionStore(DatabaseSessionStore):
         loaded_user.set(session.user)
         return session
 
+    def load(self) -> dict[str, Any]:
+        loaded_user.set(None)  # whatever an earlier request in this thread loaded
+        cache = shared_cache()
+        if cache is None or not self.session_key:
+            return super().load()
+        key = KEY_PREFIX + self.session_key
+        try:
+            entry = cache.get(key)
+        except Exception:  # the cache is a copy: without it, read the database
+            entry = None
+        if entry == REVOKED:
+            self._session_key = None
+            return {}
+        if entry is not None:
+            data, user = entry
+            loaded_user.set(user)
+            return cast(dict[str, Any], data)
+        session = self._get_session_from_db()
+        if session is None:
+            return {}
+        entry = cache_entry(session)
+        with contextlib.suppress(Exception):  # the next request reads the database again
+            cache.add(key, entry, cache_seconds(session.expire_date))
+        return entry[0]
+
     def create_model_instance(self, data: dict[str, Any]) -> Session:
         session = cast(Session, super().create_model_instance(data))
         user_id = data.get(SESSION_KEY)
         session.user_id = get_user_model()._meta.pk.to_python(user_id) if user_id else None
         return session
+
+
+def recache(session_key: str) -> None:
+    """The session as committed, with its user, replaces its cache entry (or REVOKED, if it is
+    gone)."""
+    session = Session.objects.select_related("user").filter(session_key=session_key).first()
+    if session is None:
+        revoke_cached(session_key)
+    else:
+        cache_session(session)

@@ -51,6 +51,8 @@ SUPPORT_DIR = DEFAULT_APP_DIR / "tests" / "support"
 RESULTS_DIR = BENCH_DIR / "results"
 LUA_SCRIPT = BENCH_DIR / "report.lua"
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/todo_bench"
+# The Redis the tests use, in a database number of its own.
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/15"
 PASSWORD = "bench-password-4-load"  # noqa: S105 - a throwaway account in a throwaway database
 USERS = {"bench10": 10, "bench1k": 1_000, "bench10k": 10_000}
 # What the Docker build leaves out of the image (.dockerignore), plus the harness's own output.
@@ -480,6 +482,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the database to drop and create (BENCH_DATABASE_URL; default %(default)s)",
     )
     parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL),
+        help="CACHE_URL of both servers, as the Compose stack has one ('' for none; "
+        "BENCH_CACHE_URL; default %(default)s)",
+    )
+    parser.add_argument(
         "--app-dir", type=Path, default=DEFAULT_APP_DIR, help="the tree to snapshot and serve"
     )
     parser.add_argument("--label", default="", help="added to the result file names")
@@ -543,6 +551,8 @@ def prepare(args: argparse.Namespace, workdir: Path) -> Env:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DATABASE_URL=args.database_url,
     )
+    if args.cache_url:
+        values["CACHE_URL"] = args.cache_url
     if args.web_concurrency:
         values["WEB_CONCURRENCY"] = str(args.web_concurrency)
     for item in args.env:

@@ -154,14 +154,29 @@ DATABASES["default"].update(
     }
 )
 
-# Per-process memory cache for rendered task rows (todos.views._task_rows): about 1 KB a row, so
-# 5,000 rows cost a worker ~5 MB. Keys change with the content, so nothing is ever stale.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+# CACHE_URL names a cache every worker and replica shares (redis://host:6379/0; CACHE_PASSWORD
+# or CACHE_PASSWORD_FILE for one that asks for a password). Sessions are then kept there as well
+# as in the database, so a logged-in request costs no query for its session and user
+# (accounts.sessions), and rendered task rows (todos.views._task_rows) are shared. Without it,
+# each process keeps rows in its own memory (~1 KB a row: 5,000 rows cost a worker ~5 MB) and
+# reads sessions from the database. Row keys change with the content, so no row is ever stale.
+CACHE_URL = env.str("CACHE_URL", default="")
+SESSIONS_IN_SHARED_CACHE = bool(CACHE_URL)
+if CACHE_URL:
+    CACHES = {"default": env.cache_url_config(CACHE_URL)}
+    CACHES["default"]["OPTIONS"] = {
+        # A cache that does not answer costs a request at most a second, not a worker.
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+        **({"password": password} if (password := env.str("CACHE_PASSWORD", default="")) else {}),
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,6 +3,7 @@ member of): anyone else's id is a 404, and a role that may not do something is a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import hashlib
@@ -204,7 +205,10 @@ def _task_rows(tasks: list[Task], *, today: dt.date, back: str, can_edit: bool) 
     """The page's rows (todos/_task.html): cached ones reused, the others rendered and cached."""
     page = (today, back, can_edit, translation.get_language())
     keys = [_row_key(task, page) for task in tasks]
-    rows: dict[str, str] = cache.get_many(keys)
+    try:
+        rows: dict[str, str] = cache.get_many(keys)
+    except Exception:  # a shared cache that does not answer: render every row
+        rows = {}
     template = get_template("todos/_task.html")
     context = {"today": today, "back": back, "can_edit": can_edit}
     missing = {
@@ -213,7 +217,8 @@ def _task_rows(tasks: list[Task], *, today: dt.date, back: str, can_edit: bool) 
         if key not in rows
     }
     if missing:
-        cache.set_many(missing, ROW_CACHE_SECONDS)
+        with contextlib.suppress(Exception):
+            cache.set_many(missing, ROW_CACHE_SECONDS)
         rows |= missing
     return mark_safe("".join(rows[key] for key in keys))  # noqa: S308 - escaped by the template
 

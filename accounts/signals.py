@@ -1,0 +1,41 @@
+"""Keep the shared cache's sessions (accounts.sessions) in step with the database: after a
+session or a user is saved or deleted and the transaction commits, the entries it touches are
+replaced, never merely dropped (see accounts.sessions for why)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .models import Session
+from .sessions import cache_session, recache, revoke_cached, shared_cache
+
+
+@receiver(post_save, sender=Session, dispatch_uid="accounts.session_saved")
+def session_saved(instance: Session, **kwargs: Any) -> None:
+    if shared_cache() is not None:
+        session_key = instance.session_key
+        transaction.on_commit(lambda: recache(session_key))
+
+
+@receiver(post_delete, sender=Session, dispatch_uid="accounts.session_deleted")
+def session_deleted(instance: Session, **kwargs: Any) -> None:
+    if shared_cache() is not None:
+        session_key = instance.session_key
+        transaction.on_commit(lambda: revoke_cached(session_key))
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.user_saved")
+def user_saved(instance: Any, **kwargs: Any) -> None:
+    """A new password, a deactivation, a new name: every session of the user carries the
+    user as saved, so ``auth.get_user`` checks its auth hash and ``is_active`` against them."""
+    if shared_cache() is not None:
+        user_id = instance.pk
+        transaction.on_commit(lambda: _recache_sessions_of(user_id))
+
+
+def _recache_sessions_of(user_id: Any) -> None:
+    for session in Session.objects.select_related("user").filter(user_id=user_id):
+        cache_session(session)

@@ -4,7 +4,9 @@
 #   runtime - the same base with only the client library, the virtualenv, the code and the
 #             collected static files; runs as the fixed non-root uid 10001 (compose's `web`);
 #   proxy   - Caddy with docker/Caddyfile and a copy of runtime's collected static files, which it
-#             serves itself (compose's `proxy`, built with `--target proxy`).
+#             serves itself (compose's `proxy`, built with `--target proxy`);
+#   cache   - Debian's Redis on the same base, for sessions and rendered rows (compose's `cache`,
+#             built with `--target cache`), running as the fixed non-root uid 10002.
 
 FROM python:3.13-slim AS build
 
@@ -76,3 +78,29 @@ COPY docker/proxy-healthcheck.sh /usr/local/bin/proxy-healthcheck
 COPY --from=runtime /app/staticfiles /srv/static
 
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["proxy-healthcheck"]
+
+
+FROM python:3.13-slim AS cache
+
+LABEL org.opencontainers.image.title="todo-cache" \
+      org.opencontainers.image.description="Redis for the todo web app's sessions and rendered rows"
+
+# The user first, with a fixed uid for the secrets volume; the package then runs as it.
+# hadolint ignore=DL3008
+RUN groupadd --system --gid 10002 redis \
+    && useradd --system --uid 10002 --gid 10002 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin redis \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends redis-server \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY docker/cache-entrypoint.sh /usr/local/bin/cache-entrypoint
+COPY docker/cache-healthcheck.sh /usr/local/bin/cache-healthcheck
+
+USER 10002:10002
+
+EXPOSE 6379
+
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["cache-healthcheck"]
+
+ENTRYPOINT ["cache-entrypoint"]

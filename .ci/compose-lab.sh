@@ -21,7 +21,8 @@ step "hadolint Dockerfile"
 "$bin_dir/hadolint" Dockerfile
 
 step "shellcheck"
-"$bin_dir/shellcheck" docker/entrypoint.sh docker/proxy-healthcheck.sh .ci/compose-lab.sh \
+"$bin_dir/shellcheck" docker/entrypoint.sh docker/proxy-healthcheck.sh docker/cache-entrypoint.sh \
+    docker/cache-healthcheck.sh .ci/compose-lab.sh \
     deploy/update.sh deploy/swarm-secrets.sh
 
 step "caddy validate docker/Caddyfile"

@@ -4,7 +4,8 @@ For each secret, a value given in the environment (from ``.env``) wins and is wr
 file; otherwise a file from an earlier start is kept; otherwise a random value is generated once.
 The files live on the ``secrets`` named volume, where ``db`` reads them through
 ``MYSQL_ROOT_PASSWORD_FILE``/``MYSQL_PASSWORD_FILE`` and ``web`` through
-``DJANGO_SECRET_KEY_FILE``/``DB_PASSWORD_FILE``. No secret is ever printed.
+``DJANGO_SECRET_KEY_FILE``/``DB_PASSWORD_FILE``/``CACHE_PASSWORD_FILE``, and ``cache`` its
+password (docker/cache-entrypoint.sh). No secret is ever printed.
 
 Note: MySQL applies its passwords only when it initialises an empty data volume; changing
 ``MYSQL_PASSWORD`` later needs an ``ALTER USER`` as well (see docs/compose.md).
@@ -20,10 +21,11 @@ from pathlib import Path
 
 SECRETS_DIR = Path(os.environ.get("SECRETS_DIR", "/run/todo-secrets"))
 
-# The fixed uids/gids of the two images: mysql:8.4 runs mysqld as 999:999, the web image as
-# 10001:10001 (see Dockerfile).
+# The fixed uids/gids of the images: mysql:8.4 runs mysqld as 999:999, the web image as
+# 10001:10001 and the cache image as 10002:10002 (see Dockerfile).
 MYSQL_UID = MYSQL_GID = 999
 APP_UID = APP_GID = 10001
+CACHE_UID = 10002
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ SECRETS = (
     Secret("django_secret_key", "DJANGO_SECRET_KEY", APP_UID, APP_GID, 0o400),
     Secret("mysql_root_password", "MYSQL_ROOT_PASSWORD", MYSQL_UID, MYSQL_GID, 0o400),
     Secret("mysql_password", "MYSQL_PASSWORD", MYSQL_UID, APP_GID, 0o440),
+    Secret("cache_password", "CACHE_PASSWORD", CACHE_UID, APP_GID, 0o440),
 )
 
 

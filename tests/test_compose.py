@@ -79,7 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
     healthy = time.monotonic()
     print(
         f"\ncompose: build {built - started:.1f} s; "
-        f"`up -d --build --wait` to healthy (db, web, proxy) {healthy - built:.1f} s"
+        f"`up -d --build --wait` to healthy (db, cache, web, proxy) {healthy - built:.1f} s"
     )
     try:
         yield s
@@ -130,6 +130,26 @@ def test_a_visitor_signs_up_and_adds_an_emoji_task(stack: ComposeStack) -> None:
     assert title in html.unescape(browser.get("/").text)
     stack.state.update(username=username, password=password, title=title)
     stack.browser = browser
+
+
+def _cache_cli(stack: ComposeStack, *args: str, password: bool = True) -> str:
+    """redis-cli inside the cache container, with the password from the secrets volume or not."""
+    auth = 'REDISCLI_AUTH="$(cat /run/todo-secrets/cache_password)" ' if password else ""
+    result = stack.compose(
+        "exec", "-T", "cache", "sh", "-c", auth + 'redis-cli "$@"', "redis-cli", *args, check=False
+    )
+    return result.stdout + result.stderr
+
+
+def test_the_visitor_s_session_is_kept_in_the_cache_behind_its_password(
+    stack: ComposeStack,
+) -> None:
+    if stack.browser is None:
+        pytest.skip("needs the sign-up step")
+    session_key = stack.browser.cookies["sessionid"]
+    keys = _cache_cli(stack, "--scan", "--pattern", f"*todo.session.{session_key}").split()
+    assert [key.endswith(f"todo.session.{session_key}") for key in keys] == [True], keys
+    assert "NOAUTH" in _cache_cli(stack, "get", keys[0], password=False)
 
 
 def _task_is_listed(stack: ComposeStack) -> None:
@@ -248,6 +268,7 @@ def _port_bindings(stack: ComposeStack, service: str) -> dict[str, list[dict[str
 def test_only_the_proxy_publishes_ports_and_it_is_healthy(stack: ComposeStack) -> None:
     assert _port_bindings(stack, "db") == {}
     assert _port_bindings(stack, "web") == {}
+    assert _port_bindings(stack, "cache") == {}
     proxy = _port_bindings(stack, "proxy")
     assert {port: hosts[0]["HostPort"] for port, hosts in proxy.items()} == {
         "80/tcp": str(stack.port),

@@ -35,7 +35,7 @@ def shared_cache(settings: Any) -> Iterator[Any]:
     """The settings CACHE_URL=redis://… turns on, under a key prefix of this test's own."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "todo_site.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         }
@@ -170,7 +170,7 @@ def test_without_the_cache_a_logged_in_user_is_still_served_from_the_database(
     client = _logged_in(owner)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "todo_site.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         }
     }

@@ -164,6 +164,7 @@ CACHE_URL = env.str("CACHE_URL", default="")
 SESSIONS_IN_SHARED_CACHE = bool(CACHE_URL)
 if CACHE_URL:
     CACHES = {"default": env.cache_url_config(CACHE_URL)}
+    CACHES["default"]["BACKEND"] = "todo_site.cache.RedisCache"
     CACHES["default"]["OPTIONS"] = {
         # A cache that does not answer costs a request at most a second, not a worker.
         "socket_connect_timeout": 1,

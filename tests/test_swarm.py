@@ -32,7 +32,12 @@ pytestmark = pytest.mark.compose
 STACK = "todo-swarm-test"
 NETWORK = "todo-network"
 DB_LABEL = "todo.db=true"
-SECRETS = ("todo_django_secret_key", "todo_mysql_root_password", "todo_mysql_password")
+SECRETS = (
+    "todo_django_secret_key",
+    "todo_mysql_root_password",
+    "todo_mysql_password",
+    "todo_cache_password",
+)
 LOGIN = "/accounts/login/"
 
 

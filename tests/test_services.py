@@ -62,6 +62,16 @@ def test_an_import_racing_adds_gives_every_task_its_own_position(racer):
     assert len(set(positions)) == len(positions)
 
 
+def test_racing_adds_each_learn_how_many_tasks_come_before_theirs(racer):
+    inbox = TaskList.objects.get(owner=racer)
+    for _round in range(ROUNDS):
+        results = race(*[lambda: services.add_task(task_list=inbox, title="added", by=None)] * 4)
+        assert not [result for result in results if isinstance(result, Exception)]
+        for added in results:
+            before = Task.objects.in_list(inbox).filter(position__lt=added.task.position).count()
+            assert added.place == before
+
+
 def test_parallel_creates_of_one_list_name_make_one_list_and_a_form_error(racer):
     for round_number in range(ROUNDS):
         name = f"Groceries {round_number}"
@@ -159,7 +169,7 @@ def test_the_list_counters_stay_exact_under_racing_single_task_writes(racer):
 
     for _round in range(ROUNDS):
         tasks = [
-            services.add_task(task_list=inbox, title=f"Task {n}", by=None)
+            services.add_task(task_list=inbox, title=f"Task {n}", by=None).task
             for n in range(RACERS * 3)
         ]
         shares = [tasks[n * 3 : n * 3 + 3] for n in range(RACERS)]

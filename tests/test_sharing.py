@@ -132,7 +132,7 @@ def test_deleting_a_user_keeps_the_tasks_they_added_to_other_peoples_lists(
     shared, editor, owner_client
 ):
     own = TaskList.objects.get(owner=editor)
-    kept = services.add_task(task_list=shared, title="Erin's idea", by=editor)
+    kept = services.add_task(task_list=shared, title="Erin's idea", by=editor).task
     services.add_task(task_list=own, title="Erin's private task", by=editor)
     editor.delete()
     kept.refresh_from_db()

@@ -195,16 +195,22 @@ def _recount(list_id: int) -> None:
 
 
 @transaction.atomic
-def add_task(*, task_list: TaskList, title: str, by: Actor) -> Task:
+def add_task(*, task_list: TaskList, title: str, by: Actor) -> Added:
     """A new open task at the end of the list."""
-    TaskList.objects.locked(task_list.pk)
+    locked = TaskList.objects.locked(task_list.pk)
     position = Task.objects.in_list(task_list).next_position()
     task = Task.objects.create(
         list=task_list, title=title, position=position, created_by_id=by.pk if by else None
     )
     _count(task_list.pk, open_by=1)
     _record(task_list, by, Verb.ADD, task=task)
-    return task
+    # Every task the list had comes before the new one, and the locked counters are exact.
+    return Added(task, place=locked.open_count + locked.done_count)
+
+
+class Added(NamedTuple):
+    task: Task
+    place: int  # how many of the list's tasks come before it
 
 
 @transaction.atomic

@@ -333,13 +333,13 @@ def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
     form = TaskCreateForm(request.POST)
     if not form.is_valid():
         return _tasks_page(request, task_list.pk, create_form=form, status=400)
-    task = services.add_task(task_list=task_list, title=form.cleaned_data["title"], by=request.user)
-    messages.success(request, _("Added “%(title)s”.") % {"title": task.title})
+    title = form.cleaned_data["title"]
+    added = services.add_task(task_list=task_list, title=title, by=request.user)
+    messages.success(request, _("Added “%(title)s”.") % {"title": added.task.title})
     # New tasks go last: show the page they land on, with the filter and search kept.
     came_from = urlsplit(_safe_next(request, request.POST.get("next", "")))
     state, search, _page = TaskFilterForm(QueryDict(came_from.query)).values()
-    earlier = Task.objects.in_list(task_list).filter(position__lt=task.position).count()
-    page = earlier // PAGE_SIZE + 1
+    page = added.place // PAGE_SIZE + 1
     return HttpResponseRedirect(_list_url(task_list, state=state, search=search, page=page))
 
 

@@ -6,9 +6,15 @@ each shortcut against the slow path it replaces, including the inputs that must 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from django import forms
+from django.forms import BaseForm
 from django.template import Context, Template
 from django.urls import NoReverseMatch, reverse, set_script_prefix
+
+from todos.forms import ListCreateForm, TaskCreateForm
 
 
 def _render(source: str, **context: object) -> str:
@@ -36,3 +42,25 @@ def test_cached_url_follows_the_script_prefix() -> None:
 def test_cached_url_fails_as_url_does() -> None:
     with pytest.raises(NoReverseMatch):
         _render("{% load cached_url %}{% url 'todos:list' %}")
+
+
+@pytest.mark.django_db  # a valid title is checked against the model's constraints
+@pytest.mark.parametrize(
+    "form",
+    [
+        TaskCreateForm,
+        lambda: TaskCreateForm({"title": "  "}),  # failed: no value, aria-invalid
+        lambda: TaskCreateForm({"title": "x" * 300}),  # failed with what the user typed
+        lambda: TaskCreateForm({"title": "<b>Buy & milk</b>"}),
+        ListCreateForm,
+        lambda: ListCreateForm({"name": ""}),
+        lambda: ListCreateForm(auto_id="other-%s"),
+    ],
+)
+def test_blank_cached_inputs_render_as_text_inputs_do(form: Callable[[], BaseForm]) -> None:
+    for _twice in range(2):  # the first fills the cache, the second reads it
+        bound = form()
+        bound.is_valid()
+        (field,) = bound
+        plain = forms.TextInput(attrs=field.field.widget.attrs)
+        assert str(field) == field.as_widget(widget=plain)

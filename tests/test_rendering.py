@@ -6,15 +6,20 @@ each shortcut against the slow path it replaces, including the inputs that must 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django import forms
+from django.contrib.auth.models import User
 from django.forms import BaseForm
 from django.template import Context, Template
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from todos.forms import ListCreateForm, TaskCreateForm
+from todos.models import Task
+from todos.views import _row_keys
 
 
 def _render(source: str, **context: object) -> str:
@@ -64,3 +69,33 @@ def test_blank_cached_inputs_render_as_text_inputs_do(form: Callable[[], BaseFor
         (field,) = bound
         plain = forms.TextInput(attrs=field.field.widget.attrs)
         assert str(field) == field.as_widget(widget=plain)
+
+
+def _row(**changes: Any) -> Task:
+    shown = {"id": 1, "list_id": 2, "title": "Buy milk", "done": False, "priority": "normal"}
+    return Task(**{"due_date": None, "position": 0, **shown, **changes})
+
+
+def test_a_rows_cache_key_changes_with_anything_the_row_shows() -> None:
+    page = (dt.date(2026, 1, 1), "/?q=milk", True, "en")
+    rows = [
+        _row(),
+        _row(id=3),
+        _row(list_id=4),
+        _row(title="Buy milk "),
+        _row(done=True),
+        _row(priority="high"),
+        _row(due_date=dt.date(2026, 1, 2)),
+        _row(position=1),
+        _row(assignee=User(pk=5, username="ann")),
+        _row(assignee=User(pk=5, username="bob")),  # renamed: the same id, another name
+    ]
+    pages = [
+        (dt.date(2026, 1, 2), "/?q=milk", True, "en"),
+        (dt.date(2026, 1, 1), "/?q=milk&page=2", True, "en"),
+        (dt.date(2026, 1, 1), "/?q=milk", False, "en"),
+        (dt.date(2026, 1, 1), "/?q=milk", True, "fr"),
+    ]
+    keys = _row_keys(rows, page) + [key for other in pages for key in _row_keys([_row()], other)]
+    assert len(set(keys)) == len(keys)
+    assert _row_keys([_row(), _row(id=3)], page) == [keys[0], keys[1]]  # the same every time

@@ -194,16 +194,22 @@ def _list_url(task_list: TaskList, *, state: TaskState, search: str, page: int =
     return task_list.get_absolute_url() + (f"?{encoded}" if encoded else "")
 
 
-def _row_key(task: Task, page: tuple[Any, ...]) -> str:
-    shown = task.row_values()
-    digest = hashlib.blake2b(repr((shown, page)).encode(), digest_size=16).hexdigest()
-    return f"todos:task-row:{digest}"
+def _row_keys(tasks: list[Task], page: tuple[Any, ...]) -> list[str]:
+    """Each row's cache key: a hash of what the page gives every row, then of what the row shows.
+    The page's part is hashed once (a repr is self-delimiting, so the two never run together)."""
+    page_digest = hashlib.blake2b(repr(page).encode(), digest_size=16)
+    keys = []
+    for task in tasks:
+        digest = page_digest.copy()
+        digest.update(repr(task.row_values()).encode())
+        keys.append(f"todos:task-row:{digest.hexdigest()}")
+    return keys
 
 
 def _task_rows(tasks: list[Task], *, today: dt.date, back: str, can_edit: bool) -> SafeString:
     """The page's rows (todos/_task.html): cached ones reused, the others rendered and cached."""
     page = (today, back, can_edit, translation.get_language())
-    keys = [_row_key(task, page) for task in tasks]
+    keys = _row_keys(tasks, page)
     rows: dict[str, str] = cache.get_many(keys)
     template = get_template("todos/_task.html")
     context = {"today": today, "back": back, "can_edit": can_edit}
@@ -235,7 +241,7 @@ def _tasks_page(
         raise Http404("No such list.")
 
     state, search, page = TaskFilterForm(request.GET).values()
-    # Only what a row shows (see _row_key): notes and timestamps stay in the database.
+    # Only what a row shows (see _row_keys): notes and timestamps stay in the database.
     tasks = Task.objects.in_list(current).in_state(state).search(search).rows()
     # One row past the page tells whether there is a next page, without a COUNT(*).
     offset = (page - 1) * PAGE_SIZE
@@ -335,7 +341,8 @@ def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
     state, search, _page = TaskFilterForm(QueryDict(came_from.query)).values()
     earlier = Task.objects.in_list(task_list).filter(position__lt=task.position).count()
     page = earlier // PAGE_SIZE + 1
-    return HttpResponseRedirect(_list_url(task_list, state=state, search=search, page=page))
+    list_path = task_list.get_absolute_url()
+    return HttpResponseRedirect(_list_url(current, state=state, search=search, page=page))
 
 
 @login_required

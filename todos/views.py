@@ -183,15 +183,16 @@ def _redirect_back(request: AuthenticatedRequest, fallback: str) -> HttpResponse
     return HttpResponseRedirect(_safe_next(request, request.POST.get("next", "")) or fallback)
 
 
-def _list_url(task_list: TaskList, *, state: TaskState, search: str, page: int = 1) -> str:
-    """The tasks page URL for a filter, search and page; defaults are left out of the query."""
+def _list_url(list_path: str, *, state: TaskState, search: str, page: int = 1) -> str:
+    """The tasks page URL (list_path: the list's own) for a filter, search and page; defaults are
+    left out of the query. The caller reverses the path once for all the URLs it needs."""
     query = {
         "filter": state.value if state != TaskState.ALL else "",
         "q": search,
         "page": page if page > 1 else "",
     }
     encoded = urlencode({key: value for key, value in query.items() if value})
-    return task_list.get_absolute_url() + (f"?{encoded}" if encoded else "")
+    return list_path + (f"?{encoded}" if encoded else "")
 
 
 def _row_keys(tasks: list[Task], page: tuple[Any, ...]) -> list[str]:
@@ -249,6 +250,7 @@ def _tasks_page(
     has_next = len(page_tasks) > PAGE_SIZE
     today = timezone.localdate()
     back = request.get_full_path()  # where each form on the page returns to
+    list_path = current.get_absolute_url()
 
     context: dict[str, Any] = {
         "lists": lists,
@@ -263,7 +265,7 @@ def _tasks_page(
             {
                 "key": key,
                 "label": label,
-                "url": _list_url(current, state=TaskState(key), search=search),
+                "url": _list_url(list_path, state=TaskState(key), search=search),
                 "current": key == state,
             }
             for key, label in TaskState.choices
@@ -271,8 +273,8 @@ def _tasks_page(
         "search": search,
         "page": page,
         "has_next": has_next,
-        "previous_page_url": _list_url(current, state=state, search=search, page=page - 1),
-        "next_page_url": _list_url(current, state=state, search=search, page=page + 1),
+        "previous_page_url": _list_url(list_path, state=state, search=search, page=page - 1),
+        "next_page_url": _list_url(list_path, state=state, search=search, page=page + 1),
         "create_form": create_form or TaskCreateForm(),
         "list_form": ListCreateForm(),
         "today": today,
@@ -342,7 +344,7 @@ def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
     earlier = Task.objects.in_list(task_list).filter(position__lt=task.position).count()
     page = earlier // PAGE_SIZE + 1
     list_path = task_list.get_absolute_url()
-    return HttpResponseRedirect(_list_url(current, state=state, search=search, page=page))
+    return HttpResponseRedirect(_list_url(list_path, state=state, search=search, page=page))
 
 
 @login_required

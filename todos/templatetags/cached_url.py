@@ -2,8 +2,9 @@
 
 Django's ``reverse()`` costs about 12 µs (three language lookups, the namespace walk, the pattern
 check), and the tasks page reverses a dozen URLs that are the same on every view. A URL is a pure
-function of the arguments below, so a remembered one is the one ``reverse()`` would return; it
-holds nothing about the user. A failed reversal raises as ``{% url %}`` does.
+function of the arguments of ``_reverse``, so a remembered one is the one ``reverse()`` would
+return; it holds nothing about the user. A failed reversal raises as ``{% url %}`` does. The URL's
+arguments must be hashable (ids and slugs are).
 """
 
 from __future__ import annotations

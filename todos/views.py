@@ -184,27 +184,34 @@ def _redirect_back(request: AuthenticatedRequest, fallback: str) -> HttpResponse
     return HttpResponseRedirect(_safe_next(request, request.POST.get("next", "")) or fallback)
 
 
-def _list_url(task_list: TaskList, *, state: TaskState, search: str, page: int = 1) -> str:
-    """The tasks page URL for a filter, search and page; defaults are left out of the query."""
+def _list_url(list_path: str, *, state: TaskState, search: str, page: int = 1) -> str:
+    """The tasks page URL (list_path: the list's own) for a filter, search and page; defaults are
+    left out of the query. The caller reverses the path once for all the URLs it needs."""
     query = {
         "filter": state.value if state != TaskState.ALL else "",
         "q": search,
         "page": page if page > 1 else "",
     }
     encoded = urlencode({key: value for key, value in query.items() if value})
-    return task_list.get_absolute_url() + (f"?{encoded}" if encoded else "")
+    return list_path + (f"?{encoded}" if encoded else "")
 
 
-def _row_key(task: Task, page: tuple[Any, ...]) -> str:
-    shown = task.row_values()
-    digest = hashlib.blake2b(repr((shown, page)).encode(), digest_size=16).hexdigest()
-    return f"todos:task-row:{digest}"
+def _row_keys(tasks: list[Task], page: tuple[Any, ...]) -> list[str]:
+    """Each row's cache key: a hash of what the page gives every row, then of what the row shows.
+    The page's part is hashed once (a repr is self-delimiting, so the two never run together)."""
+    page_digest = hashlib.blake2b(repr(page).encode(), digest_size=16)
+    keys = []
+    for task in tasks:
+        digest = page_digest.copy()
+        digest.update(repr(task.row_values()).encode())
+        keys.append(f"todos:task-row:{digest.hexdigest()}")
+    return keys
 
 
 def _task_rows(tasks: list[Task], *, today: dt.date, back: str, can_edit: bool) -> SafeString:
     """The page's rows (todos/_task.html): cached ones reused, the others rendered and cached."""
     page = (today, back, can_edit, translation.get_language())
-    keys = [_row_key(task, page) for task in tasks]
+    keys = _row_keys(tasks, page)
     try:
         rows: dict[str, str] = cache.get_many(keys)
     except Exception:  # a shared cache that does not answer: render every row
@@ -240,7 +247,7 @@ def _tasks_page(
         raise Http404("No such list.")
 
     state, search, page = TaskFilterForm(request.GET).values()
-    # Only what a row shows (see _row_key): notes and timestamps stay in the database.
+    # Only what a row shows (see _row_keys): notes and timestamps stay in the database.
     tasks = Task.objects.in_list(current).in_state(state).search(search).rows()
     # One row past the page tells whether there is a next page, without a COUNT(*).
     offset = (page - 1) * PAGE_SIZE
@@ -248,6 +255,7 @@ def _tasks_page(
     has_next = len(page_tasks) > PAGE_SIZE
     today = timezone.localdate()
     back = request.get_full_path()  # where each form on the page returns to
+    list_path = current.get_absolute_url()
 
     context: dict[str, Any] = {
         "lists": lists,
@@ -262,7 +270,7 @@ def _tasks_page(
             {
                 "key": key,
                 "label": label,
-                "url": _list_url(current, state=TaskState(key), search=search),
+                "url": _list_url(list_path, state=TaskState(key), search=search),
                 "current": key == state,
             }
             for key, label in TaskState.choices
@@ -270,8 +278,8 @@ def _tasks_page(
         "search": search,
         "page": page,
         "has_next": has_next,
-        "previous_page_url": _list_url(current, state=state, search=search, page=page - 1),
-        "next_page_url": _list_url(current, state=state, search=search, page=page + 1),
+        "previous_page_url": _list_url(list_path, state=state, search=search, page=page - 1),
+        "next_page_url": _list_url(list_path, state=state, search=search, page=page + 1),
         "create_form": create_form or TaskCreateForm(),
         "list_form": ListCreateForm(),
         "today": today,
@@ -340,7 +348,8 @@ def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
     came_from = urlsplit(_safe_next(request, request.POST.get("next", "")))
     state, search, _page = TaskFilterForm(QueryDict(came_from.query)).values()
     page = added.place // PAGE_SIZE + 1
-    return HttpResponseRedirect(_list_url(task_list, state=state, search=search, page=page))
+    list_path = task_list.get_absolute_url()
+    return HttpResponseRedirect(_list_url(list_path, state=state, search=search, page=page))
 
 
 @login_required

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from django import forms
-from django.contrib.auth.models import User
 from django.forms import BaseForm
 from django.template import Context, Template
+from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from todos.forms import ListCreateForm, TaskCreateForm
-from todos.models import Task
+from todos.models import ROW_FIELDS, ROW_RELATED_FIELDS, Task
 from todos.views import _row_keys
 
 
@@ -71,9 +71,12 @@ def test_blank_cached_inputs_render_as_text_inputs_do(form: Callable[[], BaseFor
         assert str(field) == field.as_widget(widget=plain)
 
 
-def _row(**changes: Any) -> Task:
+def _row(**changes: Any) -> tuple[Any, ...]:
+    """A row as TaskQuerySet.row_values() gives it."""
     shown = {"id": 1, "list_id": 2, "title": "Buy milk", "done": False, "priority": "normal"}
-    return Task(**{"due_date": None, "position": 0, **shown, **changes})
+    extra = {"due_date": None, "position": 0, "assignee_id": None, "assignee__username": None}
+    values = {**shown, **extra, **changes}
+    return tuple(values[field] for field in (*ROW_FIELDS, *ROW_RELATED_FIELDS))
 
 
 def test_a_rows_cache_key_changes_with_anything_the_row_shows() -> None:
@@ -87,8 +90,8 @@ def test_a_rows_cache_key_changes_with_anything_the_row_shows() -> None:
         _row(priority="high"),
         _row(due_date=dt.date(2026, 1, 2)),
         _row(position=1),
-        _row(assignee=User(pk=5, username="ann")),
-        _row(assignee=User(pk=5, username="bob")),  # renamed: the same id, another name
+        _row(assignee_id=5, assignee__username="ann"),
+        _row(assignee_id=5, assignee__username="bob"),  # renamed: the same id, another name
     ]
     pages = [
         (dt.date(2026, 1, 2), "/?q=milk", True, "en"),
@@ -99,3 +102,24 @@ def test_a_rows_cache_key_changes_with_anything_the_row_shows() -> None:
     keys = _row_keys(rows, page) + [key for other in pages for key in _row_keys([_row()], other)]
     assert len(set(keys)) == len(keys)
     assert _row_keys([_row(), _row(id=3)], page) == [keys[0], keys[1]]  # the same every time
+
+
+def test_a_row_rendered_from_its_values_is_the_row_of_the_task(inbox, owner, make_task) -> None:
+    make_task(inbox, "Plain")
+    make_task(
+        inbox,
+        "Everything <b>shown</b>",
+        done=True,
+        priority="high",
+        due_date=dt.date(2026, 1, 2),
+        assignee=owner,
+    )
+    make_task(inbox, "Overdue", priority="low", due_date=dt.date(2025, 12, 31))
+    template = get_template("todos/_task.html")
+    for can_edit in (True, False):
+        context = {"today": dt.date(2026, 1, 1), "back": "/?q=a", "can_edit": can_edit}
+        tasks = Task.objects.in_list(inbox).select_related("assignee")
+        rows = Task.objects.in_list(inbox).row_values()
+        for task, values in zip(tasks, rows, strict=True):
+            from_values = template.render({**context, "task": Task.from_row(values)})
+            assert from_values == template.render({**context, "task": task})

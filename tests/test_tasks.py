@@ -139,7 +139,8 @@ def test_long_lists_are_paginated(owner_client, inbox):
     assert len(first.context["tasks"]) == PAGE_SIZE
     assert first.context["has_next"]
     second = owner_client.get(inbox.get_absolute_url() + "?page=2")
-    assert [t.title for t in second.context["tasks"]] == [f"Task {n:03}" for n in range(50, 55)]
+    titles = re.findall(r'<span class="title"[^>]*>([^<]*)</span>', second.content.decode())
+    assert titles == [f"Task {n:03}" for n in range(50, 55)]
     assert not second.context["has_next"]
     assert "Previous page" in second.content.decode()
 

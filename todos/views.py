@@ -196,38 +196,41 @@ def _list_url(list_path: str, *, state: TaskState, search: str, page: int = 1) -
     return list_path + (f"?{encoded}" if encoded else "")
 
 
-def _row_keys(tasks: list[Task], page: tuple[Any, ...]) -> list[str]:
-    """Each row's cache key: a hash of what the page gives every row, then of what the row shows.
-    The page's part is hashed once (a repr is self-delimiting, so the two never run together)."""
+def _row_keys(rows: list[tuple[Any, ...]], page: tuple[Any, ...]) -> list[str]:
+    """Each row's cache key: a hash of what the page gives every row, then of what the row shows
+    (TaskQuerySet.row_values()). The page's part is hashed once (a repr is self-delimiting, so
+    the two never run together)."""
     page_digest = hashlib.blake2b(repr(page).encode(), digest_size=16)
     keys = []
-    for task in tasks:
+    for values in rows:
         digest = page_digest.copy()
-        digest.update(repr(task.row_values()).encode())
+        digest.update(repr(values).encode())
         keys.append(f"todos:task-row:{digest.hexdigest()}")
     return keys
 
 
-def _task_rows(tasks: list[Task], *, today: dt.date, back: str, can_edit: bool) -> SafeString:
+def _task_rows(
+    rows: list[tuple[Any, ...]], *, today: dt.date, back: str, can_edit: bool
+) -> SafeString:
     """The page's rows (todos/_task.html): cached ones reused, the others rendered and cached."""
     page = (today, back, can_edit, translation.get_language())
-    keys = _row_keys(tasks, page)
+    keys = _row_keys(rows, page)
     try:
-        rows: dict[str, str] = cache.get_many(keys)
+        cached: dict[str, str] = cache.get_many(keys)
     except Exception:  # a shared cache that does not answer: render every row
-        rows = {}
+        cached = {}
     template = get_template("todos/_task.html")
     context = {"today": today, "back": back, "can_edit": can_edit}
     missing = {
-        key: template.render({**context, "task": task})
-        for task, key in zip(tasks, keys, strict=True)
-        if key not in rows
+        key: template.render({**context, "task": Task.from_row(values)})
+        for values, key in zip(rows, keys, strict=True)
+        if key not in cached
     }
     if missing:
         with contextlib.suppress(Exception):
             cache.set_many(missing, ROW_CACHE_SECONDS)
-        rows |= missing
-    return mark_safe("".join(rows[key] for key in keys))  # noqa: S308 - escaped by the template
+        cached |= missing
+    return mark_safe("".join(cached[key] for key in keys))  # noqa: S308 - escaped by the template
 
 
 def _tasks_page(
@@ -248,11 +251,11 @@ def _tasks_page(
 
     state, search, page = TaskFilterForm(request.GET).values()
     # Only what a row shows (see _row_keys): notes and timestamps stay in the database.
-    tasks = Task.objects.in_list(current).in_state(state).search(search).rows()
+    tasks = Task.objects.in_list(current).in_state(state).search(search).row_values()
     # One row past the page tells whether there is a next page, without a COUNT(*).
     offset = (page - 1) * PAGE_SIZE
-    page_tasks = list(tasks[offset : offset + PAGE_SIZE + 1])
-    has_next = len(page_tasks) > PAGE_SIZE
+    page_rows = list(tasks[offset : offset + PAGE_SIZE + 1])
+    has_next = len(page_rows) > PAGE_SIZE
     today = timezone.localdate()
     back = request.get_full_path()  # where each form on the page returns to
     list_path = current.get_absolute_url()
@@ -260,9 +263,9 @@ def _tasks_page(
     context: dict[str, Any] = {
         "lists": lists,
         "current_list": current,
-        "tasks": page_tasks[:PAGE_SIZE],
+        "tasks": page_rows[:PAGE_SIZE],
         "task_rows": _task_rows(
-            page_tasks[:PAGE_SIZE], today=today, back=back, can_edit=current.can_edit
+            page_rows[:PAGE_SIZE], today=today, back=back, can_edit=current.can_edit
         ),
         "counts": current.counts,
         "filter": state,
@@ -303,9 +306,7 @@ def _page_url(path: str, page: int) -> str:
 def assigned(request: AuthenticatedRequest) -> HttpResponse:
     """The user's open tasks assigned to them, across every list they see, soonest due first."""
     _state, _search, page = TaskFilterForm(request.GET).values()
-    tasks = (
-        Task.objects.visible_to(request.user).assigned_to(request.user).rows(with_list_name=True)
-    )
+    tasks = Task.objects.visible_to(request.user).assigned_to(request.user).rows_with_list_name()
     offset = (page - 1) * PAGE_SIZE
     page_tasks = list(tasks[offset : offset + PAGE_SIZE + 1])
     path = reverse("todos:assigned")

@@ -12,7 +12,9 @@ from tests.support.live import REPO_ROOT, clean_env, collected_static_root
 # Run in a fresh interpreter, as gunicorn's master does: import the module, then report what a
 # forked worker would inherit.
 PROBE = """
+import gc
 import json
+import sys
 import todo_site.wsgi
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template import engines
@@ -22,16 +24,20 @@ print(json.dumps({
     "templates": sorted(loader.get_template_cache),
     "urls_reversible": bool(get_resolver()._reverse_dict),
     "manifest_loaded": bool(staticfiles_storage.hashed_files),
+    "redis_imported": "redis" in sys.modules,
+    "objects_frozen": gc.get_freeze_count(),
 }))
 """
 
 
-def test_importing_the_wsgi_module_prepares_templates_urls_and_static_files():
+def test_importing_the_wsgi_module_prepares_templates_urls_cache_and_static_files():
     env = clean_env(
         DJANGO_SETTINGS_MODULE="todo_site.settings",
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY="wsgi-probe-only",
         DJANGO_STATIC_ROOT=str(collected_static_root()),
+        # Only named: nothing connects to it before a request.
+        CACHE_URL="redis://127.0.0.1:1/0",
     )
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
@@ -58,3 +64,6 @@ def test_importing_the_wsgi_module_prepares_templates_urls_and_static_files():
     assert not [name for name in prepared["templates"] if name.startswith("admin/")]
     assert prepared["urls_reversible"] is True
     assert prepared["manifest_loaded"] is True
+    assert prepared["redis_imported"] is True
+    # What the master built is kept out of the workers' garbage collections.
+    assert prepared["objects_frozen"] > 50_000

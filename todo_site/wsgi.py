@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -9,19 +10,22 @@ application = get_wsgi_application()
 
 def _warm_up() -> None:
     """Do at import what a process would otherwise do on its first requests: load the URL conf
-    and its views, the static files manifest and the translations, and compile the project's
-    templates. gunicorn imports this module once in its master (preload_app) and forks workers
-    from it, so a new or recycled worker's first page costs ~10 ms rather than ~200 ms."""
+    and its views, the cache backend, the static files manifest and the translations, and
+    compile the project's templates. gunicorn imports this module once in its master
+    (preload_app) and forks workers from it, so a new or recycled worker's first page costs
+    ~25 ms rather than ~400 ms. Nothing here opens a connection to share across the fork."""
     import sys
     from pathlib import Path
 
     from django.conf import settings
     from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.cache import caches
     from django.template import engines
     from django.template.loader import get_template
     from django.urls import resolve, reverse
     from django.utils import translation
 
+    caches["default"]  # loads the backend's module
     resolve(reverse("todos:index"))  # reverse() fills the URL conf's tables for every namespace
     staticfiles_storage.url("todos/app.css")
     translation.activate(settings.LANGUAGE_CODE)
@@ -35,3 +39,6 @@ def _warm_up() -> None:
 
 
 _warm_up()
+# Everything so far lives as long as the process: kept out of the collector's sight, so that a
+# forked worker's collections neither scan it nor copy its pages (copy-on-write).
+gc.freeze()

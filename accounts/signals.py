@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from .models import Session
 from .sessions import cache_session, recache, revoke_cached, shared_cache
@@ -37,5 +38,6 @@ def user_saved(instance: Any, **kwargs: Any) -> None:
 
 
 def _recache_sessions_of(user_id: Any) -> None:
-    for session in Session.objects.select_related("user").filter(user_id=user_id):
+    live = Session.objects.filter(user_id=user_id, expire_date__gt=timezone.now())
+    for session in live.select_related("user"):
         cache_session(session)

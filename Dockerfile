@@ -5,7 +5,7 @@
 #             collected static files; runs as the fixed non-root uid 10001 (compose's `web`);
 #   proxy   - Caddy with docker/Caddyfile and a copy of runtime's collected static files, which it
 #             serves itself (compose's `proxy`, built with `--target proxy`);
-#   cache   - Debian's Redis on the same base, for sessions and rendered rows (compose's `cache`,
+#   cache   - Debian's Redis on the same base, for sessions (compose's `cache`,
 #             built with `--target cache`), running as the fixed non-root uid 10002.
 
 FROM python:3.13-slim AS build
@@ -83,7 +83,7 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["pro
 FROM python:3.13-slim AS cache
 
 LABEL org.opencontainers.image.title="todo-cache" \
-      org.opencontainers.image.description="Redis for the todo web app's sessions and rendered rows"
+      org.opencontainers.image.description="Redis for the todo web app's sessions"
 
 # The user first, with a fixed uid for the secrets volume; the package then runs as it.
 # hadolint ignore=DL3008

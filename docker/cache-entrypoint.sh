@@ -1,5 +1,5 @@
 #!/bin/sh
-# The shared cache (compose's `cache`): Redis holding copies of sessions and rendered task rows.
+# The shared cache (compose's `cache`): Redis holding copies of the sessions.
 # Memory only, since the database is the truth and an empty cache costs only queries; bounded,
 # evicting the least recently used entries; behind the password in CACHE_PASSWORD_FILE (the
 # secrets volume, or a Swarm secret), written to a config file, not on the command line.

@@ -34,11 +34,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def shared_cache(settings: Any) -> Iterator[Any]:
     """The settings CACHE_URL=redis://… turns on, under a key prefix of this test's own."""
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "todo_site.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
+        },
     }
     settings.SESSIONS_IN_SHARED_CACHE = True
     cache = caches["default"]
@@ -169,10 +170,11 @@ def test_without_the_cache_a_logged_in_user_is_still_served_from_the_database(
 ):
     client = _logged_in(owner)
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "todo_site.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-        }
+        },
     }
     assert len(_queries(client, "/")) == 3
 

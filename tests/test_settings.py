@@ -212,3 +212,37 @@ def test_a_provider_without_its_server_url_is_a_clear_error():
     result = read_settings(DJANGO_SECRET_KEY="s3cret", DJANGO_OIDC_PROVIDER_NAME="Keycloak")
     assert result.returncode != 0
     assert "DJANGO_OIDC_SERVER_URL must be set" in result.stderr
+
+
+CACHES_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'caches': settings.CACHES, "
+    "'sessions_in_shared_cache': settings.SESSIONS_IN_SHARED_CACHE}))"
+)
+LOCAL_MEMORY = "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_without_a_cache_url_every_cache_is_the_process_s_own_memory():
+    found = settings_with(CACHES_PROBE, DJANGO_DEBUG="true")
+    assert {alias: cache["BACKEND"] for alias, cache in found["caches"].items()} == {
+        "default": LOCAL_MEMORY,
+        "rows": LOCAL_MEMORY,
+    }
+    assert found["sessions_in_shared_cache"] is False
+
+
+def test_a_cache_url_and_its_password_file_make_the_shared_cache(tmp_path):
+    password = tmp_path / "cache_password"
+    password.write_text("s3cret-cache")
+    found = settings_with(
+        CACHES_PROBE,
+        DJANGO_DEBUG="true",
+        CACHE_URL="redis://cache:6379/0",
+        CACHE_PASSWORD_FILE=str(password),
+    )
+    shared, rows = found["caches"]["default"], found["caches"]["rows"]
+    assert shared["BACKEND"] == "todo_site.cache.RedisCache"
+    assert shared["LOCATION"] == "redis://cache:6379/0"
+    assert shared["OPTIONS"]["password"] == "s3cret-cache"
+    assert rows["BACKEND"] == LOCAL_MEMORY  # rows stay in each process
+    assert found["sessions_in_shared_cache"] is True

@@ -3,7 +3,6 @@ member of): anyone else's id is a 404, and a role that may not do something is a
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import enum
 import hashlib
@@ -15,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import QuerySet
 from django.http import (
@@ -60,10 +59,10 @@ from .models import (
 )
 
 PAGE_SIZE = 50
-# Rendering the rows is ~3/4 of the tasks page's CPU, so each rendered row is kept (in this
-# process's memory, the default LocMemCache) under a hash of everything it shows: a changed task
-# gets a new key, so a row is never stale and nothing needs invalidating. Rows must therefore hold
-# nothing per request or per browser (no {% csrf_token %}: they submit the page's #task-actions).
+# Each rendered row is kept (in this process's memory, the "rows" cache) under a hash of
+# everything it shows: a changed task gets a new key, so a row is never stale and nothing needs
+# invalidating. Rows must therefore hold nothing per request or per browser (no {% csrf_token %}:
+# they submit the page's #task-actions).
 ROW_CACHE_SECONDS = 3600
 
 
@@ -215,10 +214,8 @@ def _task_rows(
     """The page's rows (todos/_task.html): cached ones reused, the others rendered and cached."""
     page = (today, back, can_edit, translation.get_language())
     keys = _row_keys(rows, page)
-    try:
-        cached: dict[str, str] = cache.get_many(keys)
-    except Exception:  # a shared cache that does not answer: render every row
-        cached = {}
+    cache = caches["rows"]
+    cached: dict[str, str] = cache.get_many(keys)
     template = get_template("todos/_task.html")
     context = {"today": today, "back": back, "can_edit": can_edit}
     missing = {
@@ -227,8 +224,7 @@ def _task_rows(
         if key not in cached
     }
     if missing:
-        with contextlib.suppress(Exception):
-            cache.set_many(missing, ROW_CACHE_SECONDS)
+        cache.set_many(missing, ROW_CACHE_SECONDS)
         cached |= missing
     return mark_safe("".join(cached[key] for key in keys))  # noqa: S308 - escaped by the template
 

@@ -67,6 +67,10 @@ def role_label(role: str | None) -> str:
     return str(_("Owner") if role == OWNER else Role(role).label)
 
 
+# TaskList's fields that only todos.services writes (see TaskList.save).
+KEPT_BY_SERVICES = ("open_count", "done_count", "version")
+
+
 class TaskListQuerySet(LockingQuerySet["TaskList"]):
     def owned_by(self, user: AnyUser) -> TaskListQuerySet:
         return self.filter(owner_id=user.pk)
@@ -111,6 +115,9 @@ class TaskList(models.Model):
     # write, so the tasks page reads them with the lists instead of counting on every view.
     open_count = models.PositiveIntegerField(_("open tasks"), default=0, editable=False)
     done_count = models.PositiveIntegerField(_("done tasks"), default=0, editable=False)
+    # One more whenever what its tasks page shows of its tasks changes (todos.services, in the
+    # transaction of the write), so a rendered page can be kept under it (todos.views).
+    version = models.PositiveBigIntegerField(_("version"), default=0, editable=False)
 
     objects = TaskListQuerySet.as_manager()
 
@@ -127,6 +134,18 @@ class TaskList(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving a loaded list never writes back its counters or version: only todos.services
+        moves them, with UPDATEs relative to the row as it is, so a save cannot undo a write
+        made since the list was loaded."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in KEPT_BY_SERVICES
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("todos:list", kwargs={"list_id": self.pk})

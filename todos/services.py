@@ -60,6 +60,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     DEFAULT_LIST_NAME,
+    NEXT_VERSION,
     Activity,
     Membership,
     Role,
@@ -181,17 +182,23 @@ def delete_list(*, task_list: TaskList) -> None:
 # --- tasks ----------------------------------------------------------------------------------------
 
 
-def _count(list_id: int, *, open_by: int = 0, done_by: int = 0) -> None:
-    """Move the list's counters by what a single-task write changed."""
+def _changed(list_id: int, *, open_by: int = 0, done_by: int = 0) -> None:
+    """A write changed the list's tasks: move its version on, and its counters by what a
+    single-task write changed (one UPDATE)."""
     TaskList.objects.filter(pk=list_id).update(
-        open_count=F("open_count") + open_by, done_count=F("done_count") + done_by
+        open_count=F("open_count") + open_by,
+        done_count=F("done_count") + done_by,
+        version=NEXT_VERSION,
     )
 
 
 def _recount(list_id: int) -> None:
-    """Set the list's counters from its tasks, after a write that touched many of them."""
+    """Set the list's counters from its tasks, after a write that touched many of them, and
+    move its version on."""
     counts = Task.objects.filter(list_id=list_id).counts()
-    TaskList.objects.filter(pk=list_id).update(open_count=counts["open"], done_count=counts["done"])
+    TaskList.objects.filter(pk=list_id).update(
+        open_count=counts["open"], done_count=counts["done"], version=NEXT_VERSION
+    )
 
 
 @transaction.atomic
@@ -202,7 +209,7 @@ def add_task(*, task_list: TaskList, title: str, by: Actor) -> Added:
     task = Task.objects.create(
         list=task_list, title=title, position=position, created_by_id=by.pk if by else None
     )
-    _count(task_list.pk, open_by=1)
+    _changed(task_list.pk, open_by=1)
     _record(task_list, by, Verb.ADD, task=task)
     # Every task the list had comes before the new one, and the locked counters are exact.
     return Added(task, place=locked.open_count + locked.done_count)
@@ -249,7 +256,7 @@ def toggle_task(*, task: Task, by: Actor) -> Task:
     locked.version += 1
     locked.save(update_fields=["done", "completed_at", "updated_at", "version"])
     change = 1 if locked.done else -1
-    _count(locked.list_id, open_by=-change, done_by=change)
+    _changed(locked.list_id, open_by=-change, done_by=change)
     _record(locked.list_id, by, Verb.COMPLETE if locked.done else Verb.REOPEN, task=locked)
     return locked
 
@@ -293,8 +300,10 @@ def edit_task(
     locked.save(update_fields=saved)
     if locked.list_id != source_id:
         open_by, done_by = (0, 1) if locked.done else (1, 0)
-        _count(source_id, open_by=-open_by, done_by=-done_by)
-        _count(locked.list_id, open_by=open_by, done_by=done_by)
+        _changed(source_id, open_by=-open_by, done_by=-done_by)
+        _changed(locked.list_id, open_by=open_by, done_by=done_by)
+    else:
+        _changed(locked.list_id)
     changed = {field: (before[field], value) for field, value in changes.items()}
     _record(locked.list_id, by, Verb.EDIT, task=locked, changes=changed)
     return locked
@@ -309,7 +318,7 @@ def delete_task(*, task: Task, by: Actor) -> None:
     except Task.DoesNotExist:
         return
     gone.delete()
-    _count(gone.list_id, open_by=0 if gone.done else -1, done_by=-1 if gone.done else 0)
+    _changed(gone.list_id, open_by=0 if gone.done else -1, done_by=-1 if gone.done else 0)
     _record(gone.list_id, by, Verb.DELETE, task=gone)
 
 
@@ -454,7 +463,8 @@ def share_list(*, task_list: TaskList, username: str, role: Role, by: Actor) -> 
 
 def _unassign(task_list: TaskList, member: AbstractBaseUser) -> None:
     """Only the owner and editors may hold a task of the list (models.assignable_users)."""
-    Task.objects.in_list(task_list).filter(assignee_id=member.pk).unassign()
+    if Task.objects.in_list(task_list).filter(assignee_id=member.pk).unassign():
+        _changed(task_list.pk)
 
 
 @transaction.atomic
@@ -514,3 +524,20 @@ def transfer_list(*, task_list: TaskList, to: AbstractBaseUser, by: Actor) -> Ta
         changes["name"] = (old_name, locked.name)
     _record(locked, by, Verb.TRANSFER, subject=to.get_username(), changes=changes)
     return locked
+
+
+# --- people ---------------------------------------------------------------------------------------
+
+
+def lists_assigning(user_id: int) -> list[int]:
+    """The lists with tasks assigned to the user, whose rows show the user's name."""
+    assigned = Task.objects.filter(assignee_id=user_id).order_by()
+    return sorted(set(assigned.values_list("list_id", flat=True)))
+
+
+def names_changed(*, list_ids: Iterable[int]) -> None:
+    """A name the lists' rows show has changed (an assignee renamed, or deleted and so
+    unassigned): move their versions on. Run after the change commits, so no page can be kept
+    under the new versions with the old names. The ids are read first, without locks, then the
+    lists are updated by id: lists before tasks, as every write here locks them."""
+    TaskList.objects.filter(pk__in=list(list_ids)).update(version=NEXT_VERSION)

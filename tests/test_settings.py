@@ -227,6 +227,7 @@ def test_without_a_cache_url_every_cache_is_the_process_s_own_memory():
     assert {alias: cache["BACKEND"] for alias, cache in found["caches"].items()} == {
         "default": LOCAL_MEMORY,
         "rows": LOCAL_MEMORY,
+        "pages": LOCAL_MEMORY,
     }
     assert found["sessions_in_shared_cache"] is False
 
@@ -240,9 +241,11 @@ def test_a_cache_url_and_its_password_file_make_the_shared_cache(tmp_path):
         CACHE_URL="redis://cache:6379/0",
         CACHE_PASSWORD_FILE=str(password),
     )
-    shared, rows = found["caches"]["default"], found["caches"]["rows"]
+    shared, rows, pages = (found["caches"][alias] for alias in ("default", "rows", "pages"))
     assert shared["BACKEND"] == "todo_site.cache.RedisCache"
     assert shared["LOCATION"] == "redis://cache:6379/0"
     assert shared["OPTIONS"]["password"] == "s3cret-cache"
-    assert rows["BACKEND"] == LOCAL_MEMORY  # rows stay in each process
+    assert (
+        rows["BACKEND"] == pages["BACKEND"] == LOCAL_MEMORY
+    )  # rendered HTML stays in each process
     assert found["sessions_in_shared_cache"] is True

@@ -169,12 +169,12 @@ def test_the_page_never_renders_more_than_a_page_of_tasks(owner_client, inbox):
 
 
 def test_a_changed_task_is_shown_changed_on_the_next_view(owner_client, inbox, make_task):
-    """Whatever caches rendered rows must never serve a stale one."""
+    """Whatever caches rendered rows or pages must never serve a stale one."""
     task = make_task(inbox, "Water the plants")
     assert 'class="task"' in owner_client.get(INDEX).content.decode()
     owner_client.post(reverse("todos:toggle", args=[task.pk]))
     assert 'class="task done"' in owner_client.get(INDEX).content.decode()
-    Task.objects.filter(pk=task.pk).update(title="Water the garden")
+    services.edit_task(task=task, changes={"title": "Water the garden"}, by=inbox.owner)
     page = owner_client.get(INDEX).content.decode()
     assert "Water the garden" in page
     assert "Water the plants" not in page

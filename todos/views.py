@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -25,8 +26,9 @@ from django.http import (
     HttpResponseRedirect,
     QueryDict,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -64,6 +66,14 @@ PAGE_SIZE = 50
 # invalidating. Rows must therefore hold nothing per request or per browser (no {% csrf_token %}:
 # they submit the page's #task-actions).
 ROW_CACHE_SECONDS = 3600
+# A rendered tasks page is kept too (in this process's memory, the "pages" cache), under a hash
+# of everything it shows (_page_key), the versions of its lists included: a page that changes
+# gets a new key. The CSRF token differs per response, so it is filled in each time. The
+# lifetime bounds how long a page could outlive a version that failed to move on.
+PAGE_CACHE_SECONDS = 300
+# Stands in for the CSRF token in a rendered tasks page: random per process, so no task title
+# can contain it.
+_TOKEN_SLOT = f"csrf-token-{secrets.token_hex(16)}"
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -164,8 +174,15 @@ def _render(
     status: int = 200,
 ) -> HttpResponse:
     """The whole page, or for app.js just its fragment: the same include serves both."""
-    chosen = fragment_template if _wants_fragment(request) else template
-    response = render(request, chosen, context, status=status)
+    chosen = _page_or_fragment(request, template, fragment_template)
+    return _varies_by_fragment(render(request, chosen, context, status=status))
+
+
+def _page_or_fragment(request: HttpRequest, template: str, fragment_template: str) -> str:
+    return fragment_template if _wants_fragment(request) else template
+
+
+def _varies_by_fragment(response: HttpResponse) -> HttpResponse:
     patch_vary_headers(response, ["X-Fragment"])
     return response
 
@@ -229,6 +246,33 @@ def _task_rows(
     return mark_safe("".join(cached[key] for key in keys))  # noqa: S308 - escaped by the template
 
 
+def _page_key(
+    request: AuthenticatedRequest, lists: list[TaskList], current: TaskList, today: dt.date
+) -> str:
+    """The tasks page's key in the pages cache: a hash of everything the page shows. The lists
+    are as the page's one query read them, versions included, so any change to what the page
+    shows gives it a new key."""
+    user = request.user
+    shown = (
+        user.pk,
+        user.get_username(),
+        request.get_full_path(),
+        _wants_fragment(request),
+        today,
+        timezone.get_current_timezone_name(),
+        translation.get_language(),
+        current.pk,
+        [
+            (
+                *(item.pk, item.name, item.open_count, item.done_count, item.version),
+                *(item.viewer_role, item.owner_id, item.owner.get_username()),
+            )
+            for item in lists
+        ],
+    )
+    return f"todos:tasks-page:{hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()}"
+
+
 def _tasks_page(
     request: AuthenticatedRequest,
     list_id: int | None,
@@ -245,6 +289,27 @@ def _tasks_page(
     if current is None:
         raise Http404("No such list.")
 
+    # A page with messages to show (they are shown once) or a form's errors is not kept.
+    keep = create_form is None and not len(messages.get_messages(request))
+    today = timezone.localdate()
+    key = _page_key(request, lists, current, today) if keep else None
+    content = caches["pages"].get(key) if key else None
+    if content is None:
+        content = _render_tasks_page(request, lists, current, today, create_form)
+        if key:
+            caches["pages"].set(key, content, PAGE_CACHE_SECONDS)
+    response = HttpResponse(content.replace(_TOKEN_SLOT, get_token(request)), status=status)
+    return _varies_by_fragment(response)
+
+
+def _render_tasks_page(
+    request: AuthenticatedRequest,
+    lists: list[TaskList],
+    current: TaskList,
+    today: dt.date,
+    create_form: TaskCreateForm | None,
+) -> str:
+    """The tasks page (or app.js's fragment of it), with _TOKEN_SLOT for the CSRF token."""
     state, search, page = TaskFilterForm(request.GET).values()
     # Only what a row shows (see _row_keys): notes and timestamps stay in the database.
     tasks = Task.objects.in_list(current).in_state(state).search(search).row_values()
@@ -252,7 +317,6 @@ def _tasks_page(
     offset = (page - 1) * PAGE_SIZE
     page_rows = list(tasks[offset : offset + PAGE_SIZE + 1])
     has_next = len(page_rows) > PAGE_SIZE
-    today = timezone.localdate()
     back = request.get_full_path()  # where each form on the page returns to
     list_path = current.get_absolute_url()
 
@@ -283,8 +347,10 @@ def _tasks_page(
         "list_form": ListCreateForm(),
         "today": today,
         "back": back,
+        "csrf_token": _TOKEN_SLOT,
     }
-    return _render(request, "todos/tasks.html", "todos/_tasks_fragment.html", context, status)
+    template = _page_or_fragment(request, "todos/tasks.html", "todos/_tasks_fragment.html")
+    return render_to_string(template, context, request)
 
 
 @login_required

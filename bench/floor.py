@@ -2,16 +2,25 @@
 
 Each view stops one layer further along the tasks page's way, so the bench's table splits the
 page's cost: the middleware alone, then the logged-in user (session and user), then the page's
-other queries (the lists with their counters, one page of tasks) without any rendering. The app's
-routes come first and resolve exactly as in production.
+other queries (the lists with their counters, one page of tasks) without any rendering. The
+"unkept" view is the tasks page as it is rendered when no kept page matches it, as after every
+write to its lists: the view's own rendering, with the rows from the row cache. The app's routes
+come first and resolve exactly as in production.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.utils import timezone
 
 from todos.models import Task, TaskList
-from todos.views import PAGE_SIZE
+from todos.views import (
+    PAGE_SIZE,
+    AuthenticatedRequest,
+    render_tasks_page,
+    sidebar_lists,
+    tasks_page_response,
+)
 
 
 def anonymous(request: HttpRequest) -> HttpResponse:
@@ -30,9 +39,17 @@ def page_queries(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"ok {len(lists)} {len(tasks)}")
 
 
+@login_required
+def unkept(request: AuthenticatedRequest) -> HttpResponse:
+    lists = sidebar_lists(request.user)
+    content = render_tasks_page(request, lists, lists[0], timezone.localdate(), None)
+    return tasks_page_response(request, content)
+
+
 urlpatterns = [
     path("", include("todo_site.urls")),
     path("floor/anonymous/", anonymous),
     path("floor/logged-in/", logged_in),
     path("floor/page-queries/", page_queries),
+    path("floor/unkept/", unkept),
 ]

@@ -107,6 +107,13 @@ SCENARIOS = [
     ),
     Scenario("tasks-10", "bench10", "GET", "/", "tasks page, 10 tasks"),
     Scenario("tasks-1k", "bench1k", "GET", "/", "tasks page, 1,000 tasks (first page of 50)"),
+    Scenario(
+        "tasks-1k-unkept",
+        "bench1k",
+        "GET",
+        "/floor/unkept/",
+        "same, rendered as when no kept page matches (after a write)",
+    ),
     Scenario("tasks-1k-gzip", "bench1k", "GET", "/", "same, gzip as browsers ask", encoding=GZIP),
     Scenario("tasks-10k", "bench10k", "GET", "/", "tasks page, 10,000 tasks"),
     Scenario("active-1k", "bench1k", "GET", "/?filter=active", "Active filter, 1,000 tasks"),

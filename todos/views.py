@@ -280,9 +280,7 @@ def _tasks_page(
     create_form: TaskCreateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    # One query for the sidebar, the current list and the user's role in each: users have few
-    # lists. Their own lists come first.
-    lists = sorted(TaskList.objects.visible_to(request.user), key=lambda item: not item.is_owned)
+    lists = sidebar_lists(request.user)
     if list_id is None and not lists:
         return render(request, "todos/no_lists.html", {"list_form": ListCreateForm()})
     current = next((task_list for task_list in lists if list_id in (None, task_list.pk)), None)
@@ -295,14 +293,25 @@ def _tasks_page(
     key = _page_key(request, lists, current, today) if keep else None
     content = caches["pages"].get(key) if key else None
     if content is None:
-        content = _render_tasks_page(request, lists, current, today, create_form)
+        content = render_tasks_page(request, lists, current, today, create_form)
         if key:
             caches["pages"].set(key, content, PAGE_CACHE_SECONDS)
+    return tasks_page_response(request, content, status)
+
+
+def sidebar_lists(user: User) -> list[TaskList]:
+    """One query for the sidebar, the current list and the user's role in each: users have few
+    lists. Their own lists come first."""
+    return sorted(TaskList.objects.visible_to(user), key=lambda item: not item.is_owned)
+
+
+def tasks_page_response(request: HttpRequest, content: str, status: int = 200) -> HttpResponse:
+    """A rendered tasks page, with this response's CSRF token in place of _TOKEN_SLOT."""
     response = HttpResponse(content.replace(_TOKEN_SLOT, get_token(request)), status=status)
     return _varies_by_fragment(response)
 
 
-def _render_tasks_page(
+def render_tasks_page(
     request: AuthenticatedRequest,
     lists: list[TaskList],
     current: TaskList,

@@ -1,17 +1,22 @@
-"""The floor rows: what a request costs before the tasks page does its own work.
+"""The floor rows: what a request costs before the tasks page, or a write, does its own work.
 
 Each view stops one layer further along the tasks page's way, so the bench's table splits the
 page's cost: the middleware alone, then the logged-in user (session and user), then the page's
-other queries (the lists with their counters, one page of tasks) without any rendering. The
-"unkept" view is the tasks page as it is rendered when no kept page matches it, as after every
-write to its lists: the view's own rendering, with the rows from the row cache. The app's routes
-come first and resolve exactly as in production.
+other queries (the lists with their counters, one page of tasks) without any rendering. The write
+floors do the same for a POST: the middleware with its CSRF check and the logged-in user, then
+the transaction every write is built on (lock the list's row, update it), each answered with a
+redirect as the writes are. The "unkept" view is the tasks page as it is rendered when no kept
+page matches it, as after every write to its lists: the view's own rendering, with the rows from
+the row cache. The app's routes come first and resolve exactly as in production.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import include, path
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from todos.models import Task, TaskList
 from todos.views import (
@@ -40,6 +45,21 @@ def page_queries(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def post(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/")
+
+
+@login_required
+@require_POST
+def write(request: HttpRequest, list_id: int) -> HttpResponse:
+    with transaction.atomic():
+        TaskList.objects.locked(list_id)
+        TaskList.objects.filter(pk=list_id).update(open_count=F("open_count"))
+    return HttpResponseRedirect("/")
+
+
+@login_required
 def unkept(request: AuthenticatedRequest) -> HttpResponse:
     lists = sidebar_lists(request.user)
     content = render_tasks_page(request, lists, lists[0], timezone.localdate(), None)
@@ -52,4 +72,6 @@ urlpatterns = [
     path("floor/logged-in/", logged_in),
     path("floor/page-queries/", page_queries),
     path("floor/unkept/", unkept),
+    path("floor/post/", post),
+    path("floor/write/<int:list_id>/", write),
 ]

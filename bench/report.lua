@@ -5,6 +5,7 @@
 --
 -- MODE      get    - GET the URL's path (the page, a filter, a search, the hello app);
 --           add    - POST a new task (title + csrfmiddlewaretoken) to the URL's path;
+--           post   - POST the URL's path with the CSRF token alone (the floor rows of writes);
 --           toggle - POST to /tasks/<id>/toggle/, cycling through TASK_IDS (comma-separated),
 --                    each wrk thread starting at a different offset so rows are not contended;
 --           mixed  - the soak: of every 10 requests, 7 GET the URL's path, 1 adds a task (POST to
@@ -49,14 +50,14 @@ function init(args)
     wrk.headers["Origin"] = "http://" .. wrk.host .. ":" .. wrk.port
   end
   add_body = "title=Benchmark+task&csrfmiddlewaretoken=" .. (csrf or "")
-  toggle_body = "csrfmiddlewaretoken=" .. (csrf or "")
+  token_body = "csrfmiddlewaretoken=" .. (csrf or "")
   add_path = args[7]
   ids = {}
   for id in string.gmatch(args[6] or "", "[^,]+") do table.insert(ids, id) end
   if mode == "add" then
     wrk.body = add_body
-  elseif mode == "toggle" then
-    wrk.body = toggle_body
+  elseif mode == "toggle" or mode == "post" then
+    wrk.body = token_body
   end
   fixed_request = wrk.format()
 end
@@ -64,7 +65,7 @@ end
 local function toggle_request()
   counter = counter + 1
   local id = ids[(counter % #ids) + 1]
-  return wrk.format("POST", "/tasks/" .. id .. "/toggle/", nil, toggle_body)
+  return wrk.format("POST", "/tasks/" .. id .. "/toggle/", nil, token_body)
 end
 
 function request()

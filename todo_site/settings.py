@@ -183,7 +183,7 @@ CACHES = {
     # rows cost a worker ~5 MB.
     "rows": _LOCAL_MEMORY,
     # Rendered tasks pages (todos.views._tasks_page), in each process's memory for the same
-    # reasons. ~40 KB a page of 50 tasks: 300 pages cost a worker ~12 MB.
+    # reasons. ~45 KB a page of 50 tasks: 300 pages cost a worker ~14 MB.
     "pages": {**_LOCAL_MEMORY, "OPTIONS": {"MAX_ENTRIES": 300}},
 }
 

@@ -138,8 +138,6 @@ def _database_url() -> str:
 DATABASES = {"default": env.db_url_config(_database_url())}
 DATABASES["default"].update(
     {
-        # Django's MySQL backend with a cheaper transaction start (todo_site/mysql/base.py).
-        "ENGINE": "todo_site.mysql",
         # Reuse connections across requests; health checks replace a dead one before it is used.
         "CONN_MAX_AGE": env.int("DJANGO_CONN_MAX_AGE", default=60),
         "CONN_HEALTH_CHECKS": True,

@@ -38,8 +38,8 @@ def logged_in(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def page_queries(request: HttpRequest) -> HttpResponse:
-    lists = list(TaskList.objects.visible_to(request.user))
+def page_queries(request: AuthenticatedRequest) -> HttpResponse:
+    lists = sidebar_lists(request.user)
     tasks = list(Task.objects.in_list(lists[0]).row_values()[: PAGE_SIZE + 1])
     return HttpResponse(f"ok {len(lists)} {len(tasks)}")
 

@@ -406,14 +406,17 @@ def test_three_replicas_all_serve(stack: ComposeStack) -> None:
 
 def test_a_killed_replica_costs_no_failed_get(stack: ComposeStack) -> None:
     victim = stack.compose("ps", "--quiet", "web").stdout.split()[1]
-    with request_loop(stack.base_url, LOGIN) as result:
-        time.sleep(3)
-        stack.docker("kill", victim)
-        time.sleep(10)
+    try:
+        with request_loop(stack.base_url, LOGIN) as result:
+            time.sleep(3)
+            stack.docker("kill", victim)
+            time.sleep(10)
+    finally:
+        # The next tests start from three replicas, whatever this one saw.
+        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
     print(f"\ncompose: `docker kill` of one of 3 replicas under a request loop: {result}")
     assert result.requests > 100
     assert result.failures == []
-    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
 
 
 def _web_containers(stack: ComposeStack) -> dict[str, str]:

@@ -36,27 +36,27 @@ class OneWriteResponse(wsgi.Response):
         self._head = bytes(held)
 
     def _send_head(self) -> None:
+        """Send the head now, on its own, unless it has gone already."""
+        self.send_headers()
         head, self._head = self._head, b""
         if head:
             self.sock.sendall(head)
 
     def _emit_body(self, data: bytes) -> None:
-        if self._head and not self.chunked:
-            head, self._head = self._head, b""
-            self.sock.sendall(head + data)
+        if self.chunked:
+            # A chunked body streams: its head goes first, on its own.
+            self._send_head()
+            super()._emit_body(data)
             return
-        # A chunked body streams: its head goes first, on its own.
-        self._send_head()
-        super()._emit_body(data)
+        head, self._head = self._head, b""
+        self.sock.sendall(head + data)
 
     def sendfile(self, respiter: Any) -> bool:
         # The file goes straight from the kernel, after the head.
-        self.send_headers()
         self._send_head()
         return super().sendfile(respiter)
 
     def close(self) -> None:
         # A response with no body bytes (HEAD, 204, 304, an empty page) is its head alone.
-        self.send_headers()
         self._send_head()
         super().close()

@@ -84,7 +84,7 @@ class TcpProxy:
                 self._hold = None
 
     def cut_when(self, pattern: bytes, *, after_reply: bool = False) -> threading.Event:
-        """Cut when a client sends ``pattern``; the returned event is set once that happened.
+        """Cut when a client sends ``pattern``; the returned event is set as the cut begins.
 
         ``after_reply=False``: the chunk is not forwarded (the server never sees the statement).
         ``after_reply=True``: it is forwarded, the server's reply is swallowed, then the cut:
@@ -156,14 +156,15 @@ class TcpProxy:
                     if trigger and trigger.pattern in data:
                         self._trigger = None
                         if not trigger.after_reply:
-                            self.cut()
+                            # Set before the cut: the client may answer as soon as it sees it.
                             trigger.fired.set()
+                            self.cut()
                             return
                         pair.drop_next_reply = trigger
                 elif pair.drop_next_reply is not None:
                     trigger, pair.drop_next_reply = pair.drop_next_reply, None
-                    self.cut()
                     trigger.fired.set()
+                    self.cut()
                     return
                 target.sendall(data)
         except OSError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import forms as allauth_forms
+from allauth.account.adapter import get_adapter
 from allauth.core import context
 from allauth.mfa.base import forms as mfa_forms
 from allauth.mfa.models import Authenticator
@@ -14,6 +15,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from todo_site import security
 
 from . import services
 from .services import username_taken
@@ -54,6 +58,17 @@ class SignUpForm(allauth_forms.SignupForm):
             raise username_taken(User())
         self.cleaned_data["username"] = username
         return str(super().clean_username())
+
+
+class ChangePasswordForm(allauth_forms.ChangePasswordForm):
+    """The current password is checked as a login is (todo_site.security.check_current_password):
+    guessing it here counts towards the same lockouts."""
+
+    def clean_oldpassword(self) -> str:
+        password: str = self.cleaned_data.get("oldpassword", "")
+        if not security.check_current_password(context.request, self.user, password):
+            raise get_adapter().validation_error("enter_current_password")
+        return password
 
 
 class ResetPasswordForm(allauth_forms.ResetPasswordForm):
@@ -126,12 +141,14 @@ class DeleteAccountForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.request = request
         self.user = user
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        # Checked as a login is: guessing it here counts towards the same lockouts.
+        if not security.check_current_password(self.request, self.user, password):
             raise ValidationError("That is not your password.", code="wrong_password")
         return password

@@ -102,7 +102,7 @@ def end_other_sessions(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = DeleteAccountForm(request.POST or None, user=request.user)
+    form = DeleteAccountForm(request.POST or None, request=request, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.delete_account(user=request.user)
         logout(request)

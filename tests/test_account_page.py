@@ -128,6 +128,17 @@ def test_wrong_codes_lock_out_like_wrong_passwords(settings, two_factor, owner):
     assert _log_in_with_password(other)["Location"] == MFA
 
 
+def test_wrong_codes_lock_the_account_whichever_of_its_names_logs_in(settings, two_factor, owner):
+    owner.email = "olivia@example.com"
+    owner.save(update_fields=["email"])
+    client = Client()
+    _log_in_with_password(client)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(MFA, {"code": "000000"})
+    by_address = {"login": "OLIVIA@example.com", "password": PASSWORD}
+    assert Client().post(LOGIN, by_address).status_code == 429
+
+
 def test_the_admin_login_refuses_an_account_with_two_factor(two_factor, owner):
     owner.is_staff = True
     owner.save(update_fields=["is_staff"])

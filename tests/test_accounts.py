@@ -451,6 +451,77 @@ def test_behind_the_proxy_lockout_follows_the_forwarded_client_address(
     assert log_in_via_proxy("owner-password-123", "203.0.113.9") == 302
 
 
+@pytest.mark.parametrize(
+    ("failed_as", "then_as"),
+    [("admin", "ADMIN@example.com"), ("admin@example.com", "Admin")],
+)
+@pytest.mark.parametrize("login_url", [LOGIN, ADMIN_LOGIN])
+def test_failures_lock_the_account_whichever_of_its_names_is_typed(
+    settings, client, admin_user, login_url, failed_as, then_as
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _fail_login(client, login_url, failed_as)
+    # Locked on both login pages, by the other name too...
+    for url in (LOGIN, ADMIN_LOGIN):
+        assert client.post(url, _credentials(url, then_as, "password")).status_code == 429
+    # ...from this address only.
+    right = _credentials(login_url, then_as, "password")
+    assert Client(REMOTE_ADDR="10.9.8.7").post(login_url, right).status_code == 302
+
+
+NEW_PASSWORD = "a-brand-new-passphrase-7"
+# The forms that ask a logged-in user for their current password, filled with ``password``.
+CURRENT_PASSWORD_FORMS: dict[str, Callable[[str], dict[str, str]]] = {
+    "account_change_password": lambda password: {
+        "oldpassword": password,
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    },
+    "account_delete": lambda password: {"password": password},
+}
+
+
+@pytest.mark.parametrize("url_name", CURRENT_PASSWORD_FORMS)
+def test_wrong_current_passwords_lock_the_account_like_failed_logins(
+    settings, owner, client_for, url_name
+):
+    client, url, fields = client_for(owner), reverse(url_name), CURRENT_PASSWORD_FORMS[url_name]
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post(url, fields("wrong")).status_code in (200, 400)
+    locked = client.post(url, fields("wrong"))
+    assert locked.status_code == 429
+    assert "Too many failed logins: this account is locked" in locked.content.decode()
+    # Locked: the right password does nothing here, nor logs in, from this address.
+    assert client.post(url, fields("owner-password-123")).status_code == 429
+    assert User.objects.get(pk=owner.pk).check_password("owner-password-123")
+    right = {"login": "olivia", "password": "owner-password-123"}
+    assert Client().post(LOGIN, right).status_code == 429
+    assert Client(REMOTE_ADDR="10.9.8.7").post(LOGIN, right).status_code == 302
+
+
+@pytest.mark.parametrize("url_name", CURRENT_PASSWORD_FORMS)
+def test_wrong_current_passwords_count_towards_the_address_limit(
+    settings, owner, client_for, url_name
+):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2
+    client, url, fields = client_for(owner), reverse(url_name), CURRENT_PASSWORD_FORMS[url_name]
+    assert client.post(url, fields("wrong")).status_code in (200, 400)
+    assert _fail_login(Client(), LOGIN, "someone").status_code == 200
+    refused = client.post(url, fields("owner-password-123"))
+    assert refused.status_code == 429
+    assert "Too many failed logins from your address." in refused.content.decode()
+    assert _fail_login(Client(), LOGIN, "someone").status_code == 429
+
+
+def test_the_right_current_password_is_no_failure(settings, owner, client_for):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 1
+    client = client_for(owner)
+    fields = CURRENT_PASSWORD_FORMS["account_change_password"]("owner-password-123")
+    assert client.post(reverse("account_change_password"), fields).status_code == 302
+    assert not AddressHit.objects.exists()
+    assert _fail_login(Client(), LOGIN, "someone").status_code == 200
+
+
 # Hostile input ----------------------------------------------------------------------------------
 
 

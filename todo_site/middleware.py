@@ -82,8 +82,9 @@ def _body_refusal(request: HttpRequest) -> HttpResponse | None:
 
 
 def address_limits(get_response: Middleware) -> Middleware:
-    """Count POSTs to the views that todo_site.security limits per client address (logins,
-    sign-ups) and answer 429 at the limit, before the view spends time hashing a password."""
+    """Count POSTs to the views that todo_site.security limits per client address (everything
+    that checks a password or a code, sign-ups, reset requests) and answer 429 at the limit,
+    before the view spends time hashing a password."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         limit = security.limit_for(request)
@@ -92,10 +93,9 @@ def address_limits(get_response: Middleware) -> Middleware:
         hit = limit.take(security.client_ip(request))
         if hit is None:
             return errors.too_many_requests(message=limit.message, retry_after=limit.window)
-        user_before = request.user.pk
         response = get_response(request)
-        if not limit.counts_successes and request.user.pk not in (None, user_before):
-            hit.delete()  # a successful login is not a failure
+        if not limit.counts_successes and not security.login_failed(request):
+            hit.delete()  # only a refused password or code is a failure
         return response
 
     return middleware

@@ -5,7 +5,12 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 
+from allauth.account.utils import filter_users_by_email
 from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -30,16 +35,49 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, object] | None = None) -> str:
-    """The name typed into the login box (allauth's "login" field; the admin's "username"), as
-    typed: a username or an e-mail address."""
+    """The account that the name typed into the login box (allauth's "login" field; the admin's
+    "username") names, so that failures lock the account whichever of its names is typed."""
     credentials = credentials or {}
-    username = (
+    typed = (
         credentials.get("username")
         or credentials.get("email")
         or request.POST.get("login")
         or request.POST.get("username", "")
     )
-    return str(username)[:150]
+    return account_name(str(typed))[:150]
+
+
+def account_name(login: str) -> str:
+    """The username of the one account that ``login`` names as one of its e-mail addresses
+    (looked up first, as allauth's backend does) or as its username (as the database compares
+    names); otherwise ``login`` itself. Both lookups run for every name, found or not, as the
+    login itself makes them: they tell nothing new about which names exist."""
+    by_email = filter_users_by_email(login, prefer_verified=True) if login else []
+    by_username = list(User.objects.filter(username=login)[:2])
+    for users in (by_email, by_username):
+        if len(users) == 1:
+            return str(users[0].get_username())
+    return login
+
+
+def check_current_password(request: HttpRequest, user: User, password: str) -> bool:
+    """A logged-in user's current password (changing it, deleting the account), checked as a
+    login is: refused while the account is locked out from this address (AxesMiddleware then
+    answers with the lockout page), and a wrong one is a failed login for django-axes and for
+    the per-address limit."""
+    checked = authenticate(request, username=user.get_username(), password=password)
+    return checked is not None and checked.pk == user.pk
+
+
+@receiver(user_login_failed, dispatch_uid="todo_site.security.login_failed")
+def _note_failed_login(request: HttpRequest | None = None, **kwargs: object) -> None:
+    if request is not None:
+        request.todo_login_failed = True  # type: ignore[attr-defined]
+
+
+def login_failed(request: HttpRequest) -> bool:
+    """Whether a password or code was checked and refused while answering ``request``."""
+    return bool(getattr(request, "todo_login_failed", False))
 
 
 @dataclass(frozen=True)
@@ -55,7 +93,7 @@ class AddressLimit:
     scope: AddressHit.Scope
     settings_prefix: str
     message: str
-    counts_successes: bool  # false: a successful login takes its hit back (only failures count)
+    counts_successes: bool  # false: only requests that refused a password or code keep their hit
 
     @property
     def limit(self) -> int:
@@ -97,11 +135,14 @@ PASSWORD_RESETS = AddressLimit(
     "Too many password reset requests from your address.",
     counts_successes=True,  # each request may send a mail
 )
-# URL name -> its limit. The site's and the admin's login share one count.
+# URL name -> its limit. Every form that checks a password or a code shares one count.
 LIMITED_VIEWS = {
     "account_login": LOGIN_FAILURES,
     "mfa_authenticate": LOGIN_FAILURES,  # the second step: a code
     "admin:login": LOGIN_FAILURES,
+    "account_reauthenticate": LOGIN_FAILURES,
+    "account_change_password": LOGIN_FAILURES,
+    "account_delete": LOGIN_FAILURES,
     "account_signup": SIGNUPS,
     "account_reset_password": PASSWORD_RESETS,
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
 from allauth.core import context
 from allauth.mfa.base import forms as mfa_forms
 from allauth.mfa.models import Authenticator
@@ -15,6 +16,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest
 
 from todo_site import security
@@ -58,6 +60,25 @@ class SignUpForm(allauth_forms.SignupForm):
             raise username_taken(User())
         self.cleaned_data["username"] = username
         return str(super().clean_username())
+
+
+class AddEmailForm(allauth_forms.AddEmailForm):
+    """A new address for the account (allauth asks for the password again first); the addresses
+    it already had are told, as allauth tells them of a changed password or a removed address."""
+
+    def save(self, request: HttpRequest) -> EmailAddress:
+        told = list(
+            EmailAddress.objects.filter(user=self.user)
+            .filter(Q(verified=True) | Q(primary=True))
+            .values_list("email", flat=True)
+        )
+        added: EmailAddress = super().save(request)
+        if added.pk:
+            for email in told:
+                get_adapter(request).send_notification_mail(
+                    "account/email/email_added", self.user, {"added_email": added.email}, email
+                )
+        return added
 
 
 class ChangePasswordForm(allauth_forms.ChangePasswordForm):

@@ -114,3 +114,73 @@ def test_mandatory_verification_holds_the_login_until_the_address_is_confirmed(
     client.post(confirm)
     assert EmailAddress.objects.get(email="newbie@example.com").verified
     assert Client().post(LOGIN, {"login": "newbie", "password": password})["Location"] == "/"
+
+
+# A borrowed session, and what the account's address is told ------------------------------------
+
+EMAIL = reverse("account_email")
+REAUTHENTICATE = reverse("account_reauthenticate")
+PASSWORD = "owner-password-123"
+
+
+def _notices(mailoutbox: list[Any], subject: str) -> list[Any]:
+    """The mails to the owner's address with ``subject``, each text plus HTML."""
+    notices = [m for m in mailoutbox if m.subject == f"[todo] {subject}"]
+    for mail in notices:
+        assert mail.to == ["olivia@example.com"]
+        assert mail.alternatives[0][1] == "text/html"
+    return notices
+
+
+def test_a_borrowed_session_cannot_take_the_account_over(
+    owner, owner_address, client_for, mailoutbox
+):
+    attacker = client_for(owner)  # the session cookie, not the password
+    added = attacker.post(EMAIL, {"action_add": "", "email": "mallory@example.com"})
+    assert added["Location"].startswith(REAUTHENTICATE)
+    assert attacker.post(REAUTHENTICATE, {"password": "a-guess"}).status_code == 200
+    assert not EmailAddress.objects.filter(email="mallory@example.com").exists()
+    for action in ("action_primary", "action_remove"):
+        asked = attacker.post(EMAIL, {action: "", "email": "olivia@example.com"})
+        assert asked["Location"].startswith(REAUTHENTICATE)
+    assert EmailAddress.objects.get(user=owner).primary
+    # No reset link can reach the attacker, and the password stays the owner's.
+    attacker.post(RESET, {"email": "mallory@example.com"})
+    assert mailoutbox == []
+    changed = attacker.post(
+        reverse("account_change_password"),
+        {"oldpassword": "a-guess", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert changed.status_code == 200
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
+
+
+def test_the_address_is_told_of_a_new_address(owner, owner_address, client_for, mailoutbox):
+    client = client_for(owner)
+    asked = client.post(EMAIL, {"action_add": "", "email": "olivia@work.example.com"})
+    # The password again, then the suspended request goes through.
+    client.post(asked["Location"], {"password": PASSWORD})
+    assert EmailAddress.objects.filter(email="olivia@work.example.com", user=owner).exists()
+    (notice,) = _notices(mailoutbox, "New email address")
+    assert "olivia@work.example.com has been added to your account" in notice.body
+    assert "127.0.0.1" in notice.body  # where the change came from
+    assert [m.to for m in mailoutbox if m is not notice] == [["olivia@work.example.com"]]
+
+
+def test_the_address_is_told_of_a_changed_and_of_a_reset_password(
+    owner, owner_address, client_for, mailoutbox
+):
+    changed = client_for(owner).post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert changed.status_code == 302
+    (notice,) = _notices(mailoutbox, "Password Changed")
+    assert "Your password has been changed." in notice.body
+    client = Client()
+    client.post(RESET, {"email": "olivia@example.com"})
+    form = client.get(_link(mailoutbox[-1]), follow=True)
+    client.post(form.redirect_chain[-1][0], {"password1": PASSWORD, "password2": PASSWORD})
+    (notice,) = _notices(mailoutbox, "Password Reset")
+    assert "Your password has been reset." in notice.body

@@ -213,6 +213,7 @@ SIGNUP_OPEN = env.bool("DJANGO_SIGNUP_OPEN", default=True)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {
     "login": "accounts.forms.LoginForm",
+    "add_email": "accounts.forms.AddEmailForm",
     "signup": "accounts.forms.SignUpForm",
     "change_password": "accounts.forms.ChangePasswordForm",
     "reset_password": "accounts.forms.ResetPasswordForm",
@@ -231,6 +232,13 @@ ACCOUNT_EMAIL_VERIFICATION = env.str(
 if ACCOUNT_EMAIL_VERIFICATION not in {"none", "optional", "mandatory"}:
     raise ImproperlyConfigured("DJANGO_ACCOUNT_EMAIL_VERIFICATION: none, optional or mandatory.")
 ACCOUNT_UNIQUE_EMAIL = True
+# Adding, removing or choosing the primary e-mail address (and connecting a sign-on account,
+# setting a first password) asks for the password again (or a code mailed to a confirmed
+# address): a borrowed session alone cannot point password resets at a new address.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# The account's address is told of a new password (changed or reset), a new or removed address,
+# a new primary address and two-factor changes (accounts.forms.AddEmailForm: a new address).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Sessions last as they always did (no "Remember me" box).
 ACCOUNT_SESSION_REMEMBER = True
 # A reset for an unknown address sends nothing: the page says the same either way.

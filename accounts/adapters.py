@@ -14,6 +14,7 @@ from django.forms import BaseForm
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
+from todo_site import security
 from todos import services as todo_services
 
 from . import services
@@ -30,6 +31,11 @@ class AccountAdapter(DefaultAccountAdapter):
         it with its Inbox, race-safe."""
         user = super().save_user(request, user, form, commit=False)
         return services.sign_up(user=user) if commit else user
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's rate limits count and notification mails name: the one our
+        lockouts and limits count (behind the proxy, the address the proxy saw)."""
+        return security.client_ip(request)
 
     def render_mail(
         self,

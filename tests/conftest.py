@@ -32,6 +32,8 @@ def _test_settings(settings: Any) -> None:
     # Each test's rolled-back writes can take a list back to a version it had in another test;
     # in production a version only moves on.
     caches["pages"].clear()
+    # allauth's rate limits count there, in memory that outlives each test's transaction.
+    caches["default"].clear()
 
 
 def create_user(username: str, password: str) -> User:

@@ -88,12 +88,20 @@ def test_reset_links_expire(settings, client, owner_address, mailoutbox):
 
 def test_reset_requests_are_limited_per_address(settings, owner_address, mailoutbox):
     settings.PASSWORD_RESET_ADDRESS_LIMIT = 2
-    for _ in range(2):
-        assert Client().post(RESET, {"email": "olivia@example.com"}).status_code == 302
-    refused = Client().post(RESET, {"email": "olivia@example.com"})
+    for email in ("olivia@example.com", "nobody@example.com"):
+        assert Client().post(RESET, {"email": email}).status_code == 302
+    refused = Client().post(RESET, {"email": "somebody@example.com"})
     assert refused.status_code == 429
     assert "Too many password reset requests from your address." in refused.content.decode()
-    assert len(mailoutbox) == 2
+    assert len(mailoutbox) == 1
+
+
+def test_a_reset_mail_is_sent_once_per_cooldown(owner_address, mailoutbox):
+    for email in ("olivia@example.com", "nobody@example.com"):
+        assert Client().post(RESET, {"email": email}).status_code == 302
+        # The same answer whether or not the address belongs to an account.
+        assert Client().post(RESET, {"email": email.upper()}).status_code == 429
+    assert len(mailoutbox) == 1
 
 
 def test_mandatory_verification_holds_the_login_until_the_address_is_confirmed(
@@ -184,3 +192,57 @@ def test_the_address_is_told_of_a_changed_and_of_a_reset_password(
     client.post(form.redirect_chain[-1][0], {"password1": PASSWORD, "password2": PASSWORD})
     (notice,) = _notices(mailoutbox, "Password Reset")
     assert "Your password has been reset." in notice.body
+
+
+# How much mail one user or one client address can make us send ---------------------------------
+
+
+def _resend(client: Client, email: str) -> Any:
+    return client.post(EMAIL, {"action_send": "", "email": email})
+
+
+def test_a_verification_mail_is_resent_once_per_cooldown(
+    owner, owner_address, client_for, mailoutbox
+):
+    EmailAddress.objects.create(user=owner, email="olivia@work.example.com")
+    EmailAddress.objects.create(user=owner, email="olivia@home.example.com")
+    client = client_for(owner)
+    for _ in range(3):
+        assert _resend(client, "olivia@work.example.com").status_code == 302
+    assert _resend(client, "olivia@home.example.com").status_code == 302
+    assert [m.to for m in mailoutbox] == [["olivia@work.example.com"], ["olivia@home.example.com"]]
+
+
+def test_the_email_page_is_capped_per_user(owner, owner_address, client_for, other_user):
+    client = client_for(owner)
+    for _ in range(10):  # ACCOUNT_RATE_LIMITS["manage_email"]: 10 a minute
+        assert _resend(client, "olivia@example.com").status_code == 302
+    refused = _resend(client, "olivia@example.com")
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.content.decode()
+    assert "Content-Security-Policy" in refused
+    assert _resend(client_for(other_user), "mallory@example.com").status_code == 302
+
+
+def test_verification_mails_are_capped_per_client_address(
+    behind_tls_proxy, settings, db, mailoutbox
+):
+    def resend_from(client_address: str, number: int) -> None:
+        user = User.objects.create_user(f"user{number}")
+        email = f"user{number}@example.com"
+        EmailAddress.objects.create(user=user, email=email, primary=True)
+        client = Client()
+        client.force_login(user)
+        client.post(
+            EMAIL,
+            {"action_send": "", "email": email},
+            secure=True,
+            HTTP_X_FORWARDED_FOR=f"192.0.2.1, {client_address}",  # the right-most is the proxy's
+        )
+
+    cap = 2 * settings.SIGNUP_ADDRESS_LIMIT
+    for number in range(cap + 1):
+        resend_from("198.51.100.7", number)
+    assert len(mailoutbox) == cap
+    resend_from("203.0.113.9", cap + 1)
+    assert len(mailoutbox) == cap + 1

@@ -61,6 +61,11 @@ def too_many_requests(*, message: str, retry_after: dt.timedelta) -> HttpRespons
     return response
 
 
+def rate_limited(request: HttpRequest) -> HttpResponse:
+    """allauth's answer to a request over one of its rate limits (ACCOUNT_RATE_LIMITS)."""
+    return error_page(429)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls this while handling the exception, so sys.exc_info() still holds it: a
     # database that does not answer is a 503 (try again), anything else a 500.

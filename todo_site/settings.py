@@ -243,9 +243,6 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_SESSION_REMEMBER = True
 # A reset for an unknown address sends nothing: the page says the same either way.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
-# allauth's own rate limits count in the per-process cache; logins and sign-ups are limited by
-# django-axes and the per-address limits (todo_site.security), shared by every worker.
-ACCOUNT_RATE_LIMITS = False
 # Links in password-reset mails stop working after this many seconds.
 PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=60 * 60)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[todo] "
@@ -336,6 +333,28 @@ SIGNUP_ADDRESS_WINDOW = dt.timedelta(hours=1)
 # ...and password reset requests per address, each of which may send a mail.
 PASSWORD_RESET_ADDRESS_LIMIT = env.int("DJANGO_PASSWORD_RESET_ADDRESS_LIMIT", default=10)
 PASSWORD_RESET_ADDRESS_WINDOW = dt.timedelta(hours=1)
+
+# allauth's rate limits ("amount/period/per", per e-mail address typed or mailed ("key"), per
+# user, per client address ("ip": todo_site.security.client_ip, through the adapter)), counted
+# in the "default" cache. An action over its limit gets the 429 page; a verification mail over
+# its limit is not sent (the earlier one's link still works).
+ACCOUNT_RATE_LIMITS = {
+    # Verification mails: one per address per 3 minutes; per client address, twice the sign-ups
+    # it may make (each may ask once more), so raising the sign-up limit raises this one.
+    "confirm_email": f"1/3m/key,{2 * SIGNUP_ADDRESS_LIMIT}/h/ip",
+    # Reset requests: one per typed address per minute and 5 an hour (per client address:
+    # PASSWORD_RESET_ADDRESS_LIMIT above).
+    "reset_password": "1/m/key,5/h/key",
+    "reset_password_from_key": "20/m/ip",
+    # The e-mail page's posts (add, re-send, remove, make primary) per user.
+    "manage_email": "10/m/user,30/h/user",
+    "change_password": "5/m/user,20/h/user",
+    "reauthenticate": "10/m/user",
+    # Logins, their failures and sign-ups: django-axes and the per-address limits above.
+    "login": "",
+    "login_failed": "",
+    "signup": "",
+}
 
 # Scripts, styles and images only from this origin, nothing inline, never framed.
 CONTENT_SECURITY_POLICY = {

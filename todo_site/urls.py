@@ -5,6 +5,8 @@ handler400 = "todo_site.errors.bad_request"
 handler403 = "todo_site.errors.permission_denied"
 handler404 = "todo_site.errors.page_not_found"
 handler500 = "todo_site.errors.server_error"
+# Not Django's: allauth answers its rate limits with it.
+handler429 = "todo_site.errors.rate_limited"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

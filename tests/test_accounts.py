@@ -491,8 +491,10 @@ def test_wrong_current_passwords_lock_the_account_like_failed_logins(
     locked = client.post(url, fields("wrong"))
     assert locked.status_code == 429
     assert "Too many failed logins: this account is locked" in locked.content.decode()
-    # Locked: the right password does nothing here, nor logs in, from this address.
-    assert client.post(url, fields("owner-password-123")).status_code == 429
+    # Locked: the right password neither deletes the account nor logs in, from this address.
+    kept = client.post(reverse("account_delete"), {"password": "owner-password-123"})
+    assert kept.status_code == 429
+    assert "Too many failed logins: this account is locked" in kept.content.decode()
     assert User.objects.get(pk=owner.pk).check_password("owner-password-123")
     right = {"login": "olivia", "password": "owner-password-123"}
     assert Client().post(LOGIN, right).status_code == 429

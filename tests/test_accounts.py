@@ -478,6 +478,7 @@ CURRENT_PASSWORD_FORMS: dict[str, Callable[[str], dict[str, str]]] = {
         "password2": NEW_PASSWORD,
     },
     "account_delete": lambda password: {"password": password},
+    "account_reauthenticate": lambda password: {"password": password},  # "Confirm Access"
 }
 
 

@@ -14,8 +14,6 @@ from django.forms import BaseForm
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from todos import services as todo_services
-
 from . import services
 
 
@@ -26,10 +24,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(
         self, request: HttpRequest, user: Any, form: BaseForm, commit: bool = True
     ) -> User:
-        """allauth fills in the user (and hashes the password); accounts.services.sign_up stores
-        it with its Inbox, race-safe."""
+        """allauth fills in the user (and hashes the password); accounts.services.create_account
+        stores it with its Inbox, race-safe."""
         user = super().save_user(request, user, form, commit=False)
-        return services.sign_up(user=user) if commit else user
+        return services.create_account(user=user) if commit else user
 
     def render_mail(
         self,
@@ -59,7 +57,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def save_user(
         self, request: HttpRequest, sociallogin: SocialLogin, form: BaseForm | None = None
     ) -> User:
-        """A first single sign-on makes an account; it starts with an Inbox like every other."""
-        user: User = super().save_user(request, sociallogin, form)
-        todo_services.create_inbox(owner=user)
-        return user
+        """A first single sign-on makes an account: allauth stores the user with its connected
+        account, as every account is stored (accounts.services.create_account)."""
+        parent = super().save_user
+        return services.create_account(
+            user=sociallogin.user, save=lambda: parent(request, sociallogin, form)
+        )

@@ -4,8 +4,6 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from todos import services
-
 from . import services as account_services
 from .forms import AdminLoginForm
 from .models import AddressHit
@@ -14,7 +12,8 @@ admin.site.login_form = AdminLoginForm
 
 
 class UserAdmin(auth_admin.UserAdmin):
-    """Django's user admin; an account added here starts with an Inbox, as one that signs up."""
+    """Django's user admin; an account added here is stored as one that signs up
+    (accounts.services.create_account: with its Inbox)."""
 
     actions = ["reset_two_factor"]
 
@@ -30,9 +29,10 @@ class UserAdmin(auth_admin.UserAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if not change:
-            services.create_inbox(owner=obj)
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            account_services.create_account(user=obj)
 
 
 admin.site.unregister(User)

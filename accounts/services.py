@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -12,9 +14,12 @@ from todos import services as todo_services
 from .models import Session
 
 
-def sign_up(*, user: User) -> User:
-    """Stores a new ``user`` (its password already hashed: hashing takes a good fraction of a
-    second, so it happens before the transaction opens) with the Inbox every account starts with.
+def create_account(*, user: User, save: Callable[[], object] | None = None) -> User:
+    """Stores a new ``user`` with the Inbox every account starts with: sign-up, single sign-on,
+    the admin and demo data all make their accounts here. ``save`` stores the user with what
+    comes with it (a sign-on's connected account); by default ``user.save()``. Its password is
+    already hashed: hashing takes a good fraction of a second, so it happens before the
+    transaction opens.
 
     The unique index on auth_user.username, which compares names as the database does (case- and
     accent-insensitively), decides between sign-ups racing for one name: the loser gets the same
@@ -23,7 +28,7 @@ def sign_up(*, user: User) -> User:
     user.username = User.normalize_username(user.username)
     try:
         with transaction.atomic():
-            user.save()
+            (save or user.save)()
             todo_services.create_inbox(owner=user)
     except IntegrityError as exc:
         if not User.objects.filter(username=user.username).exists():

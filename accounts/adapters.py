@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -10,6 +11,7 @@ from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.forms import BaseForm
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -37,7 +39,8 @@ class AccountAdapter(DefaultAccountAdapter):
         headers: dict[str, str] | None = None,
     ) -> EmailMessage:
         """Every message is plain text plus HTML: a message without its own HTML template gets
-        its text set in the site's mail layout (account/email/layout.html)."""
+        its text set in the site's mail layout (account/email/layout.html). It is sent through
+        accounts.services.send_mail: a relay that refuses never makes an error page."""
         message = super().render_mail(template_prefix, email, context, headers)
         if isinstance(message, EmailMultiAlternatives) and not message.alternatives:
             html = render_to_string(
@@ -45,7 +48,17 @@ class AccountAdapter(DefaultAccountAdapter):
                 {"subject": message.subject, "text": message.body},
             )
             message.attach_alternative(html, "text/html")
+        message.connection = ServicesMailBackend()
         return message
+
+
+class ServicesMailBackend(BaseEmailBackend):
+    """Hands each message to accounts.services.send_mail (sent, or queued when the relay fails)."""
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        for message in email_messages:
+            services.send_mail(message=message)
+        return len(email_messages)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

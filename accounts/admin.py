@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from . import services as account_services
 from .forms import AdminLoginForm
-from .models import AddressHit
+from .models import AddressHit, OutgoingMail
 
 admin.site.login_form = AdminLoginForm
 
@@ -52,4 +52,19 @@ class AddressHitAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: AddressHit | None = None) -> bool:
+        return False
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """Mail the relay did not take, read-only: ``manage.py send_queued_mail`` sends it again;
+    deleting a message gives it up."""
+
+    list_display = ["created", "__str__", "attempts", "last_error"]
+    date_hierarchy = "created"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OutgoingMail | None = None) -> bool:
         return False

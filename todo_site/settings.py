@@ -267,6 +267,8 @@ SOCIALACCOUNT_LOGIN_ON_GET = False
 
 # Mail: EMAIL_URL (or EMAIL_URL_FILE), e.g. smtp+tls://user:password@relay.example.com:587. Unset,
 # or empty (as Compose passes it), every message goes to the log (stdout) instead of being sent.
+# A relay that takes the connection and then hangs holds a request this long at most (seconds).
+EMAIL_TIMEOUT = 10
 globals().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="todo@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -24,6 +24,7 @@ class AddressHit(models.Model):
     class Scope(models.TextChoices):
         LOGIN_FAILURE = "login", _("failed login")
         SIGNUP = "signup", _("sign-up")
+        SIGNUP_FAILURE = "signup-refused", _("refused sign-up")
         PASSWORD_RESET = "reset", _("password reset request")
 
     scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices)

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -42,6 +44,23 @@ def axes_username(request: HttpRequest, credentials: dict[str, object] | None = 
     return str(username)[:150]
 
 
+class Counts(enum.Enum):
+    """Which answered requests keep their hit."""
+
+    ALL = enum.auto()
+    FAILURES = enum.auto()
+    SUCCESSES = enum.auto()
+
+
+def _logged_in(request: HttpRequest, response: HttpResponse, user_before: object) -> bool:
+    return request.user.pk not in (None, user_before)
+
+
+def _form_accepted(request: HttpRequest, response: HttpResponse, user_before: object) -> bool:
+    """The view redirected: it took the form (a refused one is shown again with its errors)."""
+    return response.status_code in (301, 302, 303)
+
+
 @dataclass(frozen=True)
 class AddressLimit:
     """At most ``settings.<settings_prefix>_LIMIT`` counted requests per client address per
@@ -49,13 +68,22 @@ class AddressLimit:
 
     Counting is insert-then-count: a request's own hit is stored before it counts the window, so
     racing requests (other workers, other replicas) all see each other and the limit is never
-    exceeded; a refused request takes its hit back, so waiting out the window always works.
+    exceeded; a refused request takes its hit back, so waiting out the window always works. Once
+    answered, a request that ``counts`` no such outcome (``succeeded`` says which) takes its hit
+    back too.
     """
 
     scope: AddressHit.Scope
     settings_prefix: str
     message: str
-    counts_successes: bool  # false: a successful login takes its hit back (only failures count)
+    counts: Counts
+    succeeded: Callable[[HttpRequest, HttpResponse, object], bool] = _logged_in
+
+    def keeps(self, request: HttpRequest, response: HttpResponse, user_before: object) -> bool:
+        """Whether the answered ``request`` stays counted."""
+        if self.counts is Counts.ALL:
+            return True
+        return self.succeeded(request, response, user_before) == (self.counts is Counts.SUCCESSES)
 
     @property
     def limit(self) -> int:
@@ -83,36 +111,48 @@ LOGIN_FAILURES = AddressLimit(
     AddressHit.Scope.LOGIN_FAILURE,
     "LOGIN_ADDRESS_FAILURE",
     "Too many failed logins from your address.",
-    counts_successes=False,
+    Counts.FAILURES,
+)
+# A sign-up's answers: a refused one says why ("this username exists", an oracle), so refusals
+# are few; an accepted one makes an account (or mails an address that has one), so a whole team
+# behind one office address may sign up in an hour, and no script makes accounts by the thousand.
+SIGNUP_FAILURES = AddressLimit(
+    AddressHit.Scope.SIGNUP_FAILURE,
+    "SIGNUP_ADDRESS_FAILURE",
+    "Too many refused sign-ups from your address.",
+    Counts.FAILURES,
+    _form_accepted,
 )
 SIGNUPS = AddressLimit(
     AddressHit.Scope.SIGNUP,
     "SIGNUP_ADDRESS",
     "Too many sign-ups from your address.",
-    counts_successes=True,  # every attempt counts: "this username exists" is the answer
+    Counts.SUCCESSES,
+    _form_accepted,
 )
 PASSWORD_RESETS = AddressLimit(
     AddressHit.Scope.PASSWORD_RESET,
     "PASSWORD_RESET_ADDRESS",
     "Too many password reset requests from your address.",
-    counts_successes=True,  # each request may send a mail
+    Counts.ALL,  # each request may send a mail
 )
-# URL name -> its limit. The site's and the admin's login share one count.
+# URL name -> its limits, each of which must admit the request. The site's and the admin's login
+# share one count.
 LIMITED_VIEWS = {
-    "account_login": LOGIN_FAILURES,
-    "mfa_authenticate": LOGIN_FAILURES,  # the second step: a code
-    "admin:login": LOGIN_FAILURES,
-    "account_signup": SIGNUPS,
-    "account_reset_password": PASSWORD_RESETS,
+    "account_login": (LOGIN_FAILURES,),
+    "mfa_authenticate": (LOGIN_FAILURES,),  # the second step: a code
+    "admin:login": (LOGIN_FAILURES,),
+    "account_signup": (SIGNUP_FAILURES, SIGNUPS),
+    "account_reset_password": (PASSWORD_RESETS,),
 }
 
 
-def limit_for(request: HttpRequest) -> AddressLimit | None:
-    """The limit that applies to this request: POSTs to the views in LIMITED_VIEWS."""
+def limits_for(request: HttpRequest) -> tuple[AddressLimit, ...]:
+    """The limits that apply to this request: POSTs to the views in LIMITED_VIEWS."""
     if request.method != "POST":
-        return None
+        return ()
     try:
         match = resolve(request.path_info)
     except Resolver404:
-        return None
-    return LIMITED_VIEWS.get(match.view_name)
+        return ()
+    return LIMITED_VIEWS.get(match.view_name, ())

@@ -62,6 +62,8 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 
     list_display = ["created", "__str__", "attempts", "last_error"]
     date_hierarchy = "created"
+    # The body holds working links (a password reset's): the admin shows who it is for, not it.
+    exclude = ["message"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

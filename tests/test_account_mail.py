@@ -189,3 +189,13 @@ def test_queued_mail_goes_out_once_the_relay_takes_it(relay, owner_address):
     link = the_link(relay.wait_for(to="olivia@example.com"), "/accounts/password/reset/key/")
     assert ">Set password</button>" in Client().get(link, follow=True).content.decode()
     assert not OutgoingMail.objects.exists()
+
+
+def test_the_admin_lists_queued_mail_without_its_links(failing_relay, owner_address, admin_client):
+    Client().post(RESET, {"email": "olivia@example.com"})
+    queued = OutgoingMail.objects.get()
+    changelist = admin_client.get(reverse("admin:accounts_outgoingmail_changelist"))
+    assert "olivia@example.com" in changelist.content.decode()
+    detail = admin_client.get(reverse("admin:accounts_outgoingmail_change", args=[queued.pk]))
+    assert detail.status_code == 200
+    assert "/accounts/password/reset/key/" not in detail.content.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import socket
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -130,14 +131,21 @@ def relay(settings: Any) -> Iterator[SmtpSink]:
         yield sink
 
 
-@pytest.fixture(params=["refusing", "down"])
-def failing_relay(request: Any, settings: Any, relay: SmtpSink) -> SmtpSink:
-    """A relay that answers every message with a temporary refusal, or one nobody listens on."""
+@pytest.fixture(params=["refusing", "down", "silent"])
+def failing_relay(request: Any, settings: Any, relay: SmtpSink) -> Iterator[SmtpSink]:
+    """A relay that answers every message with a temporary refusal, one nobody listens on, or one
+    that takes the connection and never says a word (the send gives up after EMAIL_TIMEOUT)."""
     if request.param == "refusing":
         relay.refusal = "451 4.3.0 Try again later"
-    else:
+        yield relay
+    elif request.param == "down":
         settings.EMAIL_PORT = free_port()
-    return relay
+        yield relay
+    else:
+        with socket.create_server(("127.0.0.1", 0)) as silent:
+            settings.EMAIL_PORT = silent.getsockname()[1]
+            settings.EMAIL_TIMEOUT = 1
+            yield relay
 
 
 def _queued_to(address: str) -> list[OutgoingMail]:

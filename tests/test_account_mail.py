@@ -6,7 +6,9 @@ import datetime as dt
 import io
 import re
 import socket
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from unittest import mock
 
@@ -14,10 +16,13 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.mail import EmailMessage
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from accounts import services as account_services
 from accounts.models import OutgoingMail, Session
 from tests.support.live import free_port
 from tests.support.smtp import SmtpSink, the_link
@@ -207,3 +212,27 @@ def test_the_admin_lists_queued_mail_without_its_links(failing_relay, owner_addr
     detail = admin_client.get(reverse("admin:accounts_outgoingmail_change", args=[queued.pk]))
     assert detail.status_code == 200
     assert "/accounts/password/reset/key/" not in detail.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_send_each_queued_message_once(relay):
+    addresses = [f"person{n}@example.com" for n in range(20)]
+    relay.refusal = "451 4.3.0 Try again later"
+    for address in addresses:
+        account_services.send_mail(message=EmailMessage("Hello", "Hi.", None, [address]))
+    assert OutgoingMail.objects.count() == len(addresses)
+    relay.refusal = None
+    barrier = threading.Barrier(2)
+
+    def run() -> tuple[int, int]:
+        barrier.wait(timeout=10)
+        try:
+            return account_services.send_queued_mail()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: run(), range(2)))
+    assert sum(sent for sent, _failed in results) == len(addresses)
+    assert [len(relay.sent_to(address)) for address in addresses] == [1] * len(addresses)
+    assert not OutgoingMail.objects.exists()

@@ -69,8 +69,8 @@ class AddressLimit:
     Counting is insert-then-count: a request's own hit is stored before it counts the window, so
     racing requests (other workers, other replicas) all see each other and the limit is never
     exceeded; a refused request takes its hit back, so waiting out the window always works. Once
-    answered, a request that ``counts`` no such outcome (``succeeded`` says which) takes its hit
-    back too.
+    answered, a request whose outcome the limit does not count (``counts``; ``succeeded`` tells
+    a success from a failure) takes its hit back too.
     """
 
     scope: AddressHit.Scope

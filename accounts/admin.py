@@ -4,17 +4,16 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from todos import services
-
 from . import services as account_services
 from .forms import AdminLoginForm
-from .models import AddressHit
+from .models import AddressHit, OutgoingMail
 
 admin.site.login_form = AdminLoginForm
 
 
 class UserAdmin(auth_admin.UserAdmin):
-    """Django's user admin; an account added here starts with an Inbox, as one that signs up."""
+    """Django's user admin; an account added here is stored as one that signs up
+    (accounts.services.create_account: with its Inbox)."""
 
     actions = ["reset_two_factor"]
 
@@ -30,9 +29,10 @@ class UserAdmin(auth_admin.UserAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if not change:
-            services.create_inbox(owner=obj)
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            account_services.create_account(user=obj)
 
 
 admin.site.unregister(User)
@@ -52,4 +52,21 @@ class AddressHitAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: AddressHit | None = None) -> bool:
+        return False
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """Mail the relay did not take, read-only: ``manage.py send_queued_mail`` sends it again;
+    deleting a message gives it up."""
+
+    list_display = ["created", "__str__", "attempts", "last_error"]
+    date_hierarchy = "created"
+    # The body holds working links (a password reset's): the admin shows who it is for, not it.
+    exclude = ["message"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OutgoingMail | None = None) -> bool:
         return False

@@ -24,6 +24,7 @@ class AddressHit(models.Model):
     class Scope(models.TextChoices):
         LOGIN_FAILURE = "login", _("failed login")
         SIGNUP = "signup", _("sign-up")
+        SIGNUP_FAILURE = "signup-refused", _("refused sign-up")
         PASSWORD_RESET = "reset", _("password reset request")
 
     scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices)
@@ -69,3 +70,22 @@ class Session(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+class OutgoingMail(models.Model):
+    """A message the mail relay did not take (it refused or was unreachable), kept until
+    ``manage.py send_queued_mail`` sends it: a page that sends mail answers the same whether the
+    relay took the message or not (accounts.mail)."""
+
+    message = models.JSONField(_("message"))  # accounts.mail.as_fields
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("queued mail")
+        verbose_name_plural = _("queued mail")
+        ordering = ["created"]
+
+    def __str__(self) -> str:
+        return f"{self.message.get('subject', '')} to {', '.join(self.message.get('to', []))}"

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 
 from todos import services as todo_services
 
-from .models import Session
+from . import mail
+from .models import OutgoingMail, Session
+
+logger = logging.getLogger(__name__)
 
 
-def sign_up(*, user: User) -> User:
-    """Stores a new ``user`` (its password already hashed: hashing takes a good fraction of a
-    second, so it happens before the transaction opens) with the Inbox every account starts with.
+def create_account(*, user: User, save: Callable[[], object] | None = None) -> User:
+    """Stores a new ``user`` with the Inbox every account starts with: sign-up, single sign-on,
+    the admin and demo data all make their accounts here. ``save`` stores the user with what
+    comes with it (a sign-on's connected account); by default ``user.save()``. Its password is
+    already hashed: hashing takes a good fraction of a second, so it happens before the
+    transaction opens.
 
     The unique index on auth_user.username, which compares names as the database does (case- and
     accent-insensitively), decides between sign-ups racing for one name: the loser gets the same
@@ -23,7 +33,7 @@ def sign_up(*, user: User) -> User:
     user.username = User.normalize_username(user.username)
     try:
         with transaction.atomic():
-            user.save()
+            (save or user.save)()
             todo_services.create_inbox(owner=user)
     except IntegrityError as exc:
         if not User.objects.filter(username=user.username).exists():
@@ -59,3 +69,47 @@ def reset_two_factor(*, user: User) -> int:
     password only. For an operator, when someone lost their device and their recovery codes."""
     deleted, _ = Authenticator.objects.filter(user=user).delete()
     return deleted
+
+
+def send_mail(*, message: EmailMessage) -> None:
+    """Sends ``message``; when the relay refuses it or cannot be reached, logs that at ERROR and
+    keeps the message for ``send_queued_mail`` instead of raising. What a page answers never
+    depends on the relay: a reset for a known address looks like one for an unknown address,
+    which sends nothing."""
+    try:
+        mail.send(message)
+    except mail.SEND_ERRORS as exc:
+        logger.error(
+            "Mail %r to %s not sent, queued for send_queued_mail: %r",
+            message.subject,
+            ", ".join(message.recipients()),
+            exc,
+        )
+        OutgoingMail.objects.create(message=mail.as_fields(message), last_error=repr(exc))
+
+
+def send_queued_mail() -> tuple[int, int]:
+    """Sends the queued messages, oldest first; returns how many went out and how many are still
+    queued. A sent message's row goes; one that fails again counts the attempt and stays.
+
+    Each row is locked while it is sent, skipping rows another run holds, so two runs at once
+    never send a message twice.
+    """
+    sent = failed = 0
+    for pk in OutgoingMail.objects.values_list("pk", flat=True):
+        with transaction.atomic():
+            queued = OutgoingMail.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if queued is None:
+                continue  # sent meanwhile, or being sent by another run
+            try:
+                mail.send(mail.from_fields(queued.message))
+            except mail.SEND_ERRORS as exc:
+                logger.error("Queued mail %s not sent again: %r", queued, exc)
+                queued.attempts += 1
+                queued.last_error = repr(exc)
+                queued.save(update_fields=["attempts", "last_error"])
+                failed += 1
+            else:
+                queued.delete()
+                sent += 1
+    return sent, failed

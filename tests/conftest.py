@@ -14,6 +14,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 from django.utils import timezone
 
+from accounts import services as account_services
 from tests.support.db import database_address, db_url
 from tests.support.hostile import post_form
 from tests.support.live import AppProcess, app_serving
@@ -41,9 +42,9 @@ def _test_settings(settings: Any) -> None:
 
 def create_user(username: str, password: str) -> User:
     """A user with the Inbox every account starts with."""
-    user = User.objects.create_user(username, password=password)
-    services.create_inbox(owner=user)
-    return user
+    user = User(username=username)
+    user.set_password(password)
+    return account_services.create_account(user=user)
 
 
 @pytest.fixture

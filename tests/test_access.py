@@ -102,7 +102,7 @@ ROUTES: dict[str, tuple[str, set[str], str | None]] = {
     "todos:share": ("list", {GET, POST}, OWN),
     "todos:member-role": ("list", {POST}, OWN),
     "todos:member-remove": ("list", {POST}, OWN),
-    "todos:transfer": ("list", {POST}, OWN),
+    "todos:transfer": ("list", {GET, POST}, OWN),
     "todos:leave": ("list", {POST}, LEAVE),
     "todos:edit": ("task", {GET, POST}, EDIT),
     "todos:toggle": ("task", {POST}, EDIT),

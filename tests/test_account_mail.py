@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from unittest import mock
 
@@ -11,10 +16,16 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.mail import EmailMessage
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Session
+from accounts import services as account_services
+from accounts.models import OutgoingMail, Session
+from tests.support.live import free_port
+from tests.support.smtp import SmtpSink, the_link
 
 RESET = reverse("account_reset_password")
 LOGIN = reverse("account_login")
@@ -246,3 +257,114 @@ def test_verification_mails_are_capped_per_client_address(
     assert len(mailoutbox) == cap
     resend_from("203.0.113.9", cap + 1)
     assert len(mailoutbox) == cap + 1
+
+
+@pytest.fixture
+def relay(settings: Any) -> Iterator[SmtpSink]:
+    """A real SMTP server the app sends to, as to a relay over the network."""
+    with SmtpSink() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        yield sink
+
+
+@pytest.fixture(params=["refusing", "down", "silent"])
+def failing_relay(request: Any, settings: Any, relay: SmtpSink) -> Iterator[SmtpSink]:
+    """A relay that answers every message with a temporary refusal, one nobody listens on, or one
+    that takes the connection and never says a word (the send gives up after EMAIL_TIMEOUT)."""
+    if request.param == "refusing":
+        relay.refusal = "451 4.3.0 Try again later"
+        yield relay
+    elif request.param == "down":
+        settings.EMAIL_PORT = free_port()
+        yield relay
+    else:
+        with socket.create_server(("127.0.0.1", 0)) as silent:
+            settings.EMAIL_PORT = silent.getsockname()[1]
+            settings.EMAIL_TIMEOUT = 1
+            yield relay
+
+
+def _queued_to(address: str) -> list[OutgoingMail]:
+    return [queued for queued in OutgoingMail.objects.all() if address in queued.message["to"]]
+
+
+def test_a_failing_relay_changes_nothing_the_reset_page_says(failing_relay, owner_address, caplog):
+    known = Client().post(RESET, {"email": "olivia@example.com"}, follow=True)
+    unknown = Client().post(RESET, {"email": "nobody@example.com"}, follow=True)
+    assert known.status_code == unknown.status_code == 200
+    assert known.redirect_chain == unknown.redirect_chain
+    assert known.content == unknown.content
+    assert "If the address belongs to an account" in known.content.decode()
+    (queued,) = OutgoingMail.objects.all()
+    assert queued.message["to"] == ["olivia@example.com"]
+    assert "/accounts/password/reset/key/" in queued.message["body"]
+    (logged,) = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert "olivia@example.com" in logged.getMessage()
+    assert "queued" in logged.getMessage()
+
+
+def test_a_sign_up_lands_where_it_always_does_when_the_relay_fails(client, failing_relay, db):
+    password = "a-long-passphrase-42"
+    fields = {"username": "newbie", "email": "newbie@example.com"}
+    signup = client.post(
+        reverse("account_signup"), {**fields, "password1": password, "password2": password}
+    )
+    assert signup.status_code == 302
+    assert signup["Location"] == reverse("todos:index")
+    assert client.get(signup["Location"]).status_code == 200  # logged in, with an Inbox
+    (queued,) = _queued_to("newbie@example.com")
+    assert "/accounts/confirm-email/" in queued.message["body"]
+
+
+def test_queued_mail_goes_out_once_the_relay_takes_it(relay, owner_address):
+    relay.refusal = "451 4.3.0 Try again later"
+    Client().post(RESET, {"email": "olivia@example.com"})
+    with pytest.raises(CommandError, match="1 message"):
+        call_command("send_queued_mail", stdout=io.StringIO())
+    (queued,) = OutgoingMail.objects.all()
+    assert queued.attempts == 2
+    assert "451" in queued.last_error
+    assert relay.sent_to("olivia@example.com") == []
+
+    relay.refusal = None
+    out = io.StringIO()
+    call_command("send_queued_mail", stdout=out)
+    assert "Sent 1 queued message(s); 0 still queued." in out.getvalue()
+    link = the_link(relay.wait_for(to="olivia@example.com"), "/accounts/password/reset/key/")
+    assert ">Set password</button>" in Client().get(link, follow=True).content.decode()
+    assert not OutgoingMail.objects.exists()
+
+
+def test_the_admin_lists_queued_mail_without_its_links(failing_relay, owner_address, admin_client):
+    Client().post(RESET, {"email": "olivia@example.com"})
+    queued = OutgoingMail.objects.get()
+    changelist = admin_client.get(reverse("admin:accounts_outgoingmail_changelist"))
+    assert "olivia@example.com" in changelist.content.decode()
+    detail = admin_client.get(reverse("admin:accounts_outgoingmail_change", args=[queued.pk]))
+    assert detail.status_code == 200
+    assert "/accounts/password/reset/key/" not in detail.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_send_each_queued_message_once(relay):
+    addresses = [f"person{n}@example.com" for n in range(20)]
+    relay.refusal = "451 4.3.0 Try again later"
+    for address in addresses:
+        account_services.send_mail(message=EmailMessage("Hello", "Hi.", None, [address]))
+    assert OutgoingMail.objects.count() == len(addresses)
+    relay.refusal = None
+    barrier = threading.Barrier(2)
+
+    def run() -> tuple[int, int]:
+        barrier.wait(timeout=10)
+        try:
+            return account_services.send_queued_mail()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: run(), range(2)))
+    assert sum(sent for sent, _failed in results) == len(addresses)
+    assert [len(relay.sent_to(address)) for address in addresses] == [1] * len(addresses)
+    assert not OutgoingMail.objects.exists()

@@ -289,7 +289,16 @@ def test_successful_logins_do_not_count_and_the_window_passes(settings, owner):
     assert client.post(LOGIN, right).status_code == 302
 
 
-def test_sign_up_is_limited_per_address(settings, db):
+def test_a_team_of_fifty_behind_one_address_signs_up_within_the_hour(db):
+    for member in range(50):
+        if member % 10 == 0:  # a few typos on the way: refused, and they cost no account
+            mistyped = {"username": f"teammate{member}", "password1": PASSWORD, "password2": "x"}
+            assert Client().post(SIGNUP, mistyped).status_code == 400
+        assert _signup(Client(), f"teammate{member}").status_code == 302
+    assert User.objects.count() == 50
+
+
+def test_accounts_made_from_one_address_are_capped(settings, db):
     limit = settings.SIGNUP_ADDRESS_LIMIT
     for attempt in range(limit):
         assert _signup(Client(), f"newcomer{attempt}").status_code == 302
@@ -298,6 +307,19 @@ def test_sign_up_is_limited_per_address(settings, db):
     assert "Too many sign-ups from your address." in refused.content.decode()
     assert User.objects.count() == limit
     assert _signup(Client(REMOTE_ADDR="10.1.2.3"), "one-more").status_code == 302
+
+
+def test_refused_sign_ups_are_limited_per_address(settings, db):
+    settings.SIGNUP_ADDRESS_FAILURE_LIMIT = 3
+    User.objects.create_user("taken", password=PASSWORD)
+    for _ in range(3):
+        assert _signup(Client(), "taken").status_code == 400
+    refused = _signup(Client(), "taken")
+    assert refused.status_code == 429
+    assert "Too many refused sign-ups from your address." in refused.content.decode()
+    assert _signup(Client(), "fresh").status_code == 429  # no more answers from this address
+    assert _signup(Client(REMOTE_ADDR="10.1.2.3"), "taken").status_code == 400
+    assert list(User.objects.values_list("username", flat=True)) == ["taken"]
 
 
 @pytest.mark.parametrize(
@@ -352,7 +374,7 @@ def _at_once(calls: Sequence[Callable[[], Response]]) -> list[Response]:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_parallel_sign_ups_for_one_name_make_one_account_and_no_500(django_db_setup):
-    env = {"DJANGO_SIGNUP_ADDRESS_LIMIT": str(ROUNDS * RACERS)}
+    env = {"DJANGO_SIGNUP_ADDRESS_FAILURE_LIMIT": str(ROUNDS * RACERS)}
     with app_serving(db_url(), workers=RACERS, env=env) as server:
         for round_ in range(ROUNDS):
             # Spellings the database compares equal: one name.

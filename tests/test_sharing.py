@@ -4,6 +4,7 @@ what each role's tasks page shows. Who may reach which URL is in the access matr
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -179,6 +180,38 @@ def test_the_sharing_page_changes_a_role_removes_and_transfers(
     response = owner_client.post(reverse("todos:transfer", args=[shared.pk]), {"member": editor.pk})
     assert response["Location"] == shared.get_absolute_url()
     assert TaskList.objects.get(pk=shared.pk).owner == editor
+
+
+def test_making_a_member_the_owner_asks_first_and_transfers_only_when_confirmed(
+    owner_client, owner, shared, editor
+):
+    share_page = owner_client.get(reverse("todos:share", args=[shared.pk])).content.decode()
+    # The sharing page's button asks: it sends a GET, which changes nothing.
+    form_of_button = r'<form method="(\w+)"[^>]*>(?:(?!</form>).)*>Make erin the owner</button>'
+    (asking,) = re.findall(form_of_button, share_page, re.S)
+    assert asking == "get"
+    transfer = reverse("todos:transfer", args=[shared.pk])
+    question = owner_client.get(transfer, {"member": editor.pk})
+    assert question.status_code == 200
+    page = question.content.decode()
+    assert "Make erin the owner of “Inbox”?" in page
+    assert '<button type="submit" class="danger">Make erin the owner</button>' in page
+    assert f'<a href="{reverse("todos:share", args=[shared.pk])}">Cancel</a>' in page
+    assert TaskList.objects.get(pk=shared.pk).owner == owner
+    # Its button sends the POST that transfers.
+    confirmed = owner_client.post(transfer, {"member": editor.pk})
+    assert confirmed["Location"] == shared.get_absolute_url()
+    assert TaskList.objects.get(pk=shared.pk).owner == editor
+
+
+def test_asking_to_make_a_non_member_the_owner_goes_back_to_the_sharing_page(
+    owner_client, shared, other_user
+):
+    response = owner_client.get(
+        reverse("todos:transfer", args=[shared.pk]), {"member": other_user.pk}, follow=True
+    )
+    assert response.redirect_chain == [(reverse("todos:share", args=[shared.pk]), 302)]
+    assert "That user is not a member of this list." in response.content.decode()
 
 
 @pytest.mark.parametrize("action", ["member-role", "member-remove", "transfer"])

@@ -3,6 +3,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
+from accounts.models import AddressHit
+
 from . import errors, health, security
 
 PROBES = {"/healthz": health.healthz, "/readyz": health.readyz}
@@ -87,15 +89,22 @@ def address_limits(get_response: Middleware) -> Middleware:
     before the view spends time hashing a password."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        limit = security.limit_for(request)
-        if limit is None:
+        limits = security.limits_for(request)
+        if not limits:
             return get_response(request)
-        hit = limit.take(security.client_ip(request))
-        if hit is None:
-            return errors.too_many_requests(message=limit.message, retry_after=limit.window)
+        address = security.client_ip(request)
+        hits: list[AddressHit] = []
+        for limit in limits:
+            hit = limit.take(address)
+            if hit is None:
+                for taken in hits:
+                    taken.delete()
+                return errors.too_many_requests(message=limit.message, retry_after=limit.window)
+            hits.append(hit)
         response = get_response(request)
-        if not limit.counts_successes and not security.login_failed(request):
-            hit.delete()  # only a refused password or code is a failure
+        for limit, hit in zip(limits, hits, strict=True):
+            if not limit.keeps(request, response):
+                hit.delete()
         return response
 
     return middleware

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from allauth.account.utils import filter_users_by_email
@@ -11,7 +13,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -80,6 +82,24 @@ def login_failed(request: HttpRequest) -> bool:
     return bool(getattr(request, "todo_login_failed", False))
 
 
+class Counts(enum.Enum):
+    """Which answered requests keep their hit."""
+
+    ALL = enum.auto()
+    FAILURES = enum.auto()
+    SUCCESSES = enum.auto()
+
+
+def _no_login_refused(request: HttpRequest, response: HttpResponse) -> bool:
+    """No password or code was checked and refused while answering."""
+    return not login_failed(request)
+
+
+def _form_accepted(request: HttpRequest, response: HttpResponse) -> bool:
+    """The view redirected: it took the form (a refused one is shown again with its errors)."""
+    return response.status_code in (301, 302, 303)
+
+
 @dataclass(frozen=True)
 class AddressLimit:
     """At most ``settings.<settings_prefix>_LIMIT`` counted requests per client address per
@@ -87,13 +107,22 @@ class AddressLimit:
 
     Counting is insert-then-count: a request's own hit is stored before it counts the window, so
     racing requests (other workers, other replicas) all see each other and the limit is never
-    exceeded; a refused request takes its hit back, so waiting out the window always works.
+    exceeded; a refused request takes its hit back, so waiting out the window always works. Once
+    answered, a request whose outcome the limit does not count (``counts``; ``succeeded`` tells
+    a success from a failure) takes its hit back too.
     """
 
     scope: AddressHit.Scope
     settings_prefix: str
     message: str
-    counts_successes: bool  # false: only requests that refused a password or code keep their hit
+    counts: Counts
+    succeeded: Callable[[HttpRequest, HttpResponse], bool] = _no_login_refused
+
+    def keeps(self, request: HttpRequest, response: HttpResponse) -> bool:
+        """Whether the answered ``request`` stays counted."""
+        if self.counts is Counts.ALL:
+            return True
+        return self.succeeded(request, response) == (self.counts is Counts.SUCCESSES)
 
     @property
     def limit(self) -> int:
@@ -121,39 +150,51 @@ LOGIN_FAILURES = AddressLimit(
     AddressHit.Scope.LOGIN_FAILURE,
     "LOGIN_ADDRESS_FAILURE",
     "Too many failed logins from your address.",
-    counts_successes=False,
+    Counts.FAILURES,
+)
+# A sign-up's answers: a refused one says why ("this username exists", an oracle), so refusals
+# are few; an accepted one makes an account (or mails an address that has one), so a whole team
+# behind one office address may sign up in an hour, and no script makes accounts by the thousand.
+SIGNUP_FAILURES = AddressLimit(
+    AddressHit.Scope.SIGNUP_FAILURE,
+    "SIGNUP_ADDRESS_FAILURE",
+    "Too many refused sign-ups from your address.",
+    Counts.FAILURES,
+    _form_accepted,
 )
 SIGNUPS = AddressLimit(
     AddressHit.Scope.SIGNUP,
     "SIGNUP_ADDRESS",
     "Too many sign-ups from your address.",
-    counts_successes=True,  # every attempt counts: "this username exists" is the answer
+    Counts.SUCCESSES,
+    _form_accepted,
 )
 PASSWORD_RESETS = AddressLimit(
     AddressHit.Scope.PASSWORD_RESET,
     "PASSWORD_RESET_ADDRESS",
     "Too many password reset requests from your address.",
-    counts_successes=True,  # each request may send a mail
+    Counts.ALL,  # each request may send a mail
 )
-# URL name -> its limit. Every form that checks a password or a code shares one count.
+# URL name -> its limits, each of which must admit the request. Every form that checks a password
+# or a code shares one count.
 LIMITED_VIEWS = {
-    "account_login": LOGIN_FAILURES,
-    "mfa_authenticate": LOGIN_FAILURES,  # the second step: a code
-    "admin:login": LOGIN_FAILURES,
-    "account_reauthenticate": LOGIN_FAILURES,
-    "account_change_password": LOGIN_FAILURES,
-    "account_delete": LOGIN_FAILURES,
-    "account_signup": SIGNUPS,
-    "account_reset_password": PASSWORD_RESETS,
+    "account_login": (LOGIN_FAILURES,),
+    "mfa_authenticate": (LOGIN_FAILURES,),  # the second step: a code
+    "admin:login": (LOGIN_FAILURES,),
+    "account_reauthenticate": (LOGIN_FAILURES,),
+    "account_change_password": (LOGIN_FAILURES,),
+    "account_delete": (LOGIN_FAILURES,),
+    "account_signup": (SIGNUP_FAILURES, SIGNUPS),
+    "account_reset_password": (PASSWORD_RESETS,),
 }
 
 
-def limit_for(request: HttpRequest) -> AddressLimit | None:
-    """The limit that applies to this request: POSTs to the views in LIMITED_VIEWS."""
+def limits_for(request: HttpRequest) -> tuple[AddressLimit, ...]:
+    """The limits that apply to this request: POSTs to the views in LIMITED_VIEWS."""
     if request.method != "POST":
-        return None
+        return ()
     try:
         match = resolve(request.path_info)
     except Resolver404:
-        return None
-    return LIMITED_VIEWS.get(match.view_name)
+        return ()
+    return LIMITED_VIEWS.get(match.view_name, ())

@@ -273,6 +273,8 @@ SOCIALACCOUNT_LOGIN_ON_GET = False
 
 # Mail: EMAIL_URL (or EMAIL_URL_FILE), e.g. smtp+tls://user:password@relay.example.com:587. Unset,
 # or empty (as Compose passes it), every message goes to the log (stdout) instead of being sent.
+# A relay that takes the connection and then hangs holds a request this long at most (seconds).
+EMAIL_TIMEOUT = 10
 globals().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="todo@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -327,8 +329,12 @@ AXES_VERBOSE = False
 # per-address threshold lives beside it: failed logins (site and admin together) per address...
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 LOGIN_ADDRESS_FAILURE_WINDOW = AXES_COOLOFF_TIME
-# ...and sign-up attempts per address, so that "this username exists" is no unlimited oracle.
-SIGNUP_ADDRESS_LIMIT = env.int("DJANGO_SIGNUP_ADDRESS_LIMIT", default=10)
+# ...and refused sign-ups per address, so that "this username exists" is no unlimited oracle...
+SIGNUP_ADDRESS_FAILURE_LIMIT = env.int("DJANGO_SIGNUP_ADDRESS_FAILURE_LIMIT", default=20)
+SIGNUP_ADDRESS_FAILURE_WINDOW = dt.timedelta(hours=1)
+# ...and accepted ones: a 50-person team behind one office address signs up in an hour, a script
+# makes no more than this many accounts an hour from one address.
+SIGNUP_ADDRESS_LIMIT = env.int("DJANGO_SIGNUP_ADDRESS_LIMIT", default=60)
 SIGNUP_ADDRESS_WINDOW = dt.timedelta(hours=1)
 # ...and password reset requests per address, each of which may send a mail.
 PASSWORD_RESET_ADDRESS_LIMIT = env.int("DJANGO_PASSWORD_RESET_ADDRESS_LIMIT", default=10)

@@ -131,7 +131,8 @@ def _record(
 
 @transaction.atomic
 def create_inbox(*, owner: AbstractBaseUser) -> TaskList:
-    """The list every account starts with (sign-up, the admin, single sign-on, demo data)."""
+    """The list every account starts with (accounts.services.create_account makes it with the
+    account); an account's existing Inbox if it has one."""
     task_list, created = TaskList.objects.get_or_create(owner_id=owner.pk, name=DEFAULT_LIST_NAME)
     if created:
         _record(task_list, owner, Verb.CREATE_LIST, subject=task_list.name)

@@ -627,6 +627,23 @@ def list_share(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespon
     return render(request, "todos/share.html", context, status=400 if form.errors else 200)
 
 
+def _member_form(
+    request: AuthenticatedRequest,
+    data: QueryDict,
+    task_list: TaskList,
+    *,
+    with_role: bool = False,
+) -> MemberForm | None:
+    """The sharing page's member (and role) from ``data``; None once the user is told what was
+    wrong with it."""
+    form = MemberForm(data, task_list=task_list, with_role=with_role)
+    if form.is_valid():
+        return form
+    for errors in form.errors.values():
+        messages.error(request, str(errors[0]))
+    return None
+
+
 def _member_action(
     request: AuthenticatedRequest,
     task_list: TaskList,
@@ -638,10 +655,8 @@ def _member_action(
     """The sharing page's per-member buttons: check the member, act, say what happened, and go
     back to the sharing page (or to ``done`` after a success)."""
     share_page = reverse("todos:share", kwargs={"list_id": task_list.pk})
-    form = MemberForm(request.POST, task_list=task_list, with_role=with_role)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, str(errors[0]))
+    form = _member_form(request, request.POST, task_list, with_role=with_role)
+    if form is None:
         return redirect(share_page)
     try:
         messages.success(request, act(form))
@@ -677,8 +692,17 @@ def member_remove(request: AuthenticatedRequest, task_list: TaskList) -> HttpRes
 
 @login_required
 @_list_view(Need.OWN)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def list_transfer(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
+    """The owner cannot take a list back once it is handed away: the sharing page's button asks
+    first (GET, this page), and only the button on this page transfers (POST)."""
+    if request.method == "GET":
+        form = _member_form(request, request.GET, task_list)
+        if form is None:
+            return redirect("todos:share", list_id=task_list.pk)
+        context = {"task_list": task_list, "member": form.cleaned_data["member"]}
+        return render(request, "todos/transfer.html", context)
+
     def act(form: MemberForm) -> str:
         member = form.cleaned_data["member"]
         services.transfer_list(task_list=task_list, to=member, by=request.user)

@@ -124,6 +124,40 @@ def test_the_owner_changes_a_role_and_removes_a_member(page: Page, team: dict[st
     expect(page.get_by_role("list", name="Members")).to_have_count(0)
 
 
+def test_the_owner_hands_the_list_over_only_once_they_confirm(
+    page: Page, team: dict[str, Any], js_enabled: bool, axe_audit: Any
+):
+    from todos import services
+    from todos.models import Role, TaskList
+
+    editor = team["editor"].username
+    services.share_list(task_list=team["list"], username=editor, role=Role.EDITOR, by=None)
+
+    def owner() -> str:
+        return TaskList.objects.get(pk=team["list"].pk).owner.get_username()
+
+    log_in(page, team["owner"])
+    page.goto(f"/lists/{team['list'].pk}/share/")
+    make_owner = page.get_by_role("list", name="Members").get_by_role(
+        "button", name=f"Make {editor} the owner"
+    )
+    make_owner.click()
+    question = f"Make {editor} the owner of “{LIST_NAME}”?"
+    expect(page.get_by_role("heading", name=question, level=1)).to_be_visible()
+    if js_enabled:
+        assert axe_audit(page, "transfer") == []
+    assert owner() == team["owner"].username
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_role("heading", name=f"Share “{LIST_NAME}”", level=1)).to_be_visible()
+    assert owner() == team["owner"].username
+
+    make_owner.click()
+    page.get_by_role("button", name=f"Make {editor} the owner").click()
+    done = f"{editor} now owns “{LIST_NAME}”; you can still edit it."
+    expect(page.get_by_text(done)).to_be_visible()
+    assert owner() == editor
+
+
 def test_a_member_leaves_the_list(page: Page, team: dict[str, Any]):
     from todos import services
     from todos.models import Role

@@ -2,7 +2,9 @@
 as it would to a relay, and the tests read what arrived.
 
 ``with SmtpSink() as sink:`` serves until the block ends; ``sink.url`` is the app's ``EMAIL_URL``,
-``sink.wait_for(to=...)`` returns the next message for that address, parsed.
+``sink.wait_for(to=...)`` returns the next message for that address, parsed. While
+``sink.refusal`` is set (e.g. ``"451 4.3.0 Try again later"``), every message is answered with it
+and dropped, as a relay that refuses.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class _Collect:
         self.sink = sink
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.sink.refusal is not None:
+            return self.sink.refusal
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         with self.sink.arrived:
@@ -39,6 +43,7 @@ class SmtpSink:
     def __init__(self) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
+        self.refusal: str | None = None
         self.arrived = threading.Condition()
         self._controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
 

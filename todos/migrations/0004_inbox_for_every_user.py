@@ -1,10 +1,11 @@
-"""Every account has a list: the Inbox is made at sign-up (todos.services.create_inbox), and here
-for accounts that have none, so that no page has to create one on a GET."""
+"""Every account has a list: accounts.services.create_account makes each account with its Inbox,
+and this makes one for accounts that have none, so that no page has to create one on a GET."""
 
 from django.conf import settings
 from django.db import migrations
 
-DEFAULT_LIST_NAME = "Inbox"  # as todos.models.DEFAULT_LIST_NAME when this migration was written
+# A migration keeps its own copy: it must do the same whatever todos.models.DEFAULT_LIST_NAME says.
+DEFAULT_LIST_NAME = "Inbox"
 
 
 def create_inboxes(apps, schema_editor):

@@ -2,10 +2,11 @@ import datetime as dt
 import random
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from accounts import services as account_services
 from todos import services
 from todos.models import Priority, Task
 
@@ -49,14 +50,16 @@ class Command(BaseCommand):
         rng = random.Random(seed)  # noqa: S311 - demo data, not security
         now = timezone.now()
         today = timezone.localdate()
-        owner, created = get_user_model().objects.get_or_create(username=user)
-        if created:
+        owner = User.objects.filter(username=user).first()
+        created = owner is None
+        if owner is None:
+            owner = User(username=user)
             if password:
                 owner.set_password(password)
             else:
                 owner.set_unusable_password()
-            owner.save()
-        inbox = services.create_inbox(owner=owner)
+            account_services.create_account(user=owner)
+        inbox = services.create_inbox(owner=owner)  # an existing account's Inbox
         services.add_tasks(
             task_list=inbox,
             tasks=(self._task(rng, number, now, today) for number in range(tasks)),

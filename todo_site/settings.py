@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "todo_site.middleware.request_body_limits",
+    # Outside the session and CSRF middleware, so it sees the Vary header and cookies they add.
+    "todo_site.middleware.private_when_personal",
     # Compresses pages; Django masks CSRF tokens and pads the gzip header against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -13,7 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from todo_site import sso
-from todo_site.database import CHARSET, COLLATION
+from todo_site.database import CACHE_TABLE, CHARSET, COLLATION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -159,10 +159,18 @@ DATABASES["default"].update(
 # CACHE_URL names a cache every worker and replica shares (redis://host:6379/0; CACHE_PASSWORD
 # or CACHE_PASSWORD_FILE for one that asks for a password). Sessions are then kept there as well
 # as in the database, so a logged-in request costs no query for its session and user
-# (accounts.sessions). Without it, "default" is each process's own memory and sessions are read
-# from the database.
+# (accounts.sessions). Without it, "default" is Django's database cache (the table the migrations
+# make, accounts.models.CacheEntry), so what must hold across workers and replicas (allauth's used
+# two-factor codes and counters) is shared either way; sessions are then read from the database
+# alone, which the cache could only add a query to.
 CACHE_URL = env.str("CACHE_URL", default="")
 SESSIONS_IN_SHARED_CACHE = bool(CACHE_URL)
+_DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": CACHE_TABLE,
+    # Every write counts the rows; above this many it deletes the expired ones, then a third.
+    "OPTIONS": {"MAX_ENTRIES": 20_000},
+}
 _LOCAL_MEMORY = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "OPTIONS": {"MAX_ENTRIES": 5000},
@@ -176,7 +184,7 @@ if CACHE_URL:
         **({"password": password} if (password := env.str("CACHE_PASSWORD", default="")) else {}),
     }
 CACHES = {
-    "default": _SHARED if CACHE_URL else _LOCAL_MEMORY,
+    "default": _SHARED if CACHE_URL else _DATABASE_CACHE,
     # Rendered task rows (todos.views._task_rows), in each process's memory whatever CACHE_URL
     # says: reading a page of rows there costs half the CPU of reading it from Redis, and their
     # keys change with their content, so no worker ever shows a stale row. ~1 KB a row: 5,000
@@ -236,8 +244,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = True
 # A reset for an unknown address sends nothing: the page says the same either way.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
-# allauth's own rate limits count in the per-process cache; logins and sign-ups are limited by
-# django-axes and the per-address limits (todo_site.security), shared by every worker.
+# allauth's own rate limits are off: logins and sign-ups are limited by django-axes and the
+# per-address limits (todo_site.security), shared by every worker.
 ACCOUNT_RATE_LIMITS = False
 # Links in password-reset mails stop working after this many seconds.
 PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=60 * 60)

@@ -10,10 +10,12 @@ as plain values: its data, ``USER_FIELDS`` of its user and the session auth hash
 password hash, never a pickled model). The request's user is built from them without a query;
 its other fields (e-mail, names, password) are deferred, loaded if a view uses them.
 
-The key's prefix names the layout of an entry (``ENTRY_LAYOUT`` and ``USER_FIELDS``), not the
-build: during a rolling update, old and new replicas that cache the same layout share entries,
-and so each other's logouts at once, while a release with another layout keeps to its own
-prefix and never reads an entry it does not understand.
+The key's prefix names the layout of an entry (``ENTRY_LAYOUT`` and ``USER_FIELDS``) and the
+secret key, not the build: during a rolling update, old and new replicas that cache the same
+layout share entries, and so each other's logouts at once, while a release with another layout
+keeps to its own prefix and never reads an entry it does not understand (a logout on one side
+reaches the other side's copies only when they expire, within ``CACHE_SECONDS``: a layout
+changes rarely, and only such an update has that window).
 
 The database stays the truth, and the cache is kept from ever outliving it by one rule: a reader
 that found nothing cached fills the entry with ``add`` (only if still absent), while every writer
@@ -32,7 +34,7 @@ from the database only: the ``default`` cache is then the database itself.
 from __future__ import annotations
 
 import contextlib
-import zlib
+import functools
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, cast
@@ -45,6 +47,7 @@ from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import SuspiciousOperation
 from django.db import router
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from .models import Session
 
@@ -56,7 +59,6 @@ loaded_user: ContextVar[Any] = ContextVar("loaded_user", default=None)
 USER_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser")
 # Moves on whenever cache_entry() changes the shape of an entry (USER_FIELDS count by themselves).
 ENTRY_LAYOUT = 2
-KEY_PREFIX = f"todo.session.{ENTRY_LAYOUT}.{zlib.crc32(' '.join(USER_FIELDS).encode()):08x}."
 # The longest a cached session lives before it is read from the database again, and how long
 # a deleted session's REVOKED marker outlives any reader that loaded the row before the delete.
 CACHE_SECONDS = 300
@@ -69,7 +71,15 @@ def shared_cache() -> BaseCache | None:
 
 
 def cache_key(session_key: str) -> str:
-    return KEY_PREFIX + session_key
+    return _key_prefix(ENTRY_LAYOUT, USER_FIELDS, settings.SECRET_KEY) + session_key
+
+
+@functools.cache
+def _key_prefix(layout: int, user_fields: tuple[str, ...], secret: str) -> str:
+    """The entries' prefix: their layout, and the secret key that made their auth hashes, so that
+    a new key (which logs everybody out) never meets a hash made with the old one."""
+    digest = salted_hmac("accounts.sessions", " ".join(user_fields), secret=secret).hexdigest()
+    return f"todo.session.{layout}.{digest[:12]}."
 
 
 def cache_entry(session: Session) -> dict[str, Any]:

@@ -105,6 +105,15 @@ def test_an_entry_another_release_left_under_its_own_prefix_is_never_read(
     assert '<span class="username">olivia</span>' in client.get("/").content.decode()
 
 
+def test_a_new_secret_key_logs_out_cached_sessions_as_uncached_ones(
+    shared_cache, settings, owner, inbox
+):
+    client = _logged_in(owner)
+    assert client.get("/").status_code == 200  # from the cache
+    settings.SECRET_KEY = "a-new-secret-key-that-nobody-had-before"
+    assert client.get("/").status_code == 302
+
+
 def test_the_admin_works_from_the_cached_user(shared_cache, owner, inbox):
     User.objects.filter(pk=owner.pk).update(is_staff=True, is_superuser=True)
     client = _logged_in(owner)

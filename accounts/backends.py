@@ -7,8 +7,8 @@ from .sessions import loaded_user
 
 class SessionUserBackend(AuthenticationBackend):
     """allauth's backend (log in by username or e-mail address; a ModelBackend), which takes the
-    user that the session store loaded with the session row (accounts.sessions) instead of
-    querying for it again."""
+    user that the session store loaded with the session row, or built from its cache entry
+    (accounts.sessions), instead of querying for it again."""
 
     def get_user(self, user_id: Any) -> Any:
         user = loaded_user.get()

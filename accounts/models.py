@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from todo_site.database import CACHE_TABLE
+
 
 class AddressHitQuerySet(models.QuerySet["AddressHit"]):
     def since(self, start: dt.datetime) -> AddressHitQuerySet:
@@ -89,3 +91,23 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message.get('subject', '')} to {', '.join(self.message.get('to', []))}"
+
+
+class CacheEntry(models.Model):
+    """A row of Django's database cache, the ``default`` cache when there is no CACHE_URL: what
+    must hold across workers and replicas (used two-factor codes, allauth's counters) then lives
+    here. A model only so that the migrations create the table, in the columns Django's
+    ``createcachetable`` makes (which then finds it and does nothing); only the cache uses it."""
+
+    # Binary: cache keys differ by case, and the database's collation would fold it.
+    cache_key = models.CharField(max_length=255, primary_key=True, db_collation="utf8mb4_bin")
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = CACHE_TABLE
+        verbose_name = _("cache entry")
+        verbose_name_plural = _("cache entries")
+
+    def __str__(self) -> str:
+        return self.cache_key

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -20,6 +24,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Session
+from tests.conftest import create_user
+from tests.support.db import db_url
+from tests.support.http import HttpClient
+from tests.support.live import app_serving
 from todos.models import TaskList
 
 ACCOUNT = reverse("account")
@@ -32,13 +40,17 @@ def totp_code(secret: str) -> str:
     return str(format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time()))))
 
 
+def _with_two_factor(user: User) -> dict[str, Any]:
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    codes = RecoveryCodes.activate(user).get_unused_codes()
+    return {"secret": secret, "recovery_codes": codes}
+
+
 @pytest.fixture
 def two_factor(owner: User) -> dict[str, Any]:
     """The owner with an authenticator app and recovery codes."""
-    secret = generate_totp_secret()
-    TOTP.activate(owner, secret)
-    codes = RecoveryCodes.activate(owner).get_unused_codes()
-    return {"secret": secret, "recovery_codes": codes}
+    return _with_two_factor(owner)
 
 
 def _log_in_with_password(client: Client) -> Any:
@@ -154,3 +166,40 @@ def test_an_operator_resets_two_factor_in_the_admin(admin_client, two_factor, ow
     assert "Two-factor authentication is off for 1 account(s)" in response.content.decode()
     assert not Authenticator.objects.filter(user=owner).exists()
     assert _log_in_with_password(Client())["Location"] == "/"
+
+
+# Against gunicorn: a code is used once, whichever worker it reaches ------------------------------
+
+REPLAYS = 6
+# gunicorn's access log, with the pid of the worker that answered each request.
+WORKER_LOG = ("--access-logformat", "%(p)s %(m)s %(U)s %(s)s")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_it_accepts_a_two_factor_code_once_across_workers(settings, django_db_setup):
+    # The live app checks passwords with the production hasher, not the tests' fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user = create_user("olivia", PASSWORD)
+    secret = _with_two_factor(user)["secret"]
+    # Replayed codes count as failed logins: keep the lockouts out of this test's way.
+    env = {"DJANGO_LOGIN_FAILURE_LIMIT": "100", "DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT": "100"}
+    with app_serving(db_url(), workers=2, args=WORKER_LOG, env=env) as server:
+        browsers = [HttpClient(server.url) for _ in range(REPLAYS)]
+        for browser in browsers:
+            assert browser.post(LOGIN, {"login": "olivia", "password": PASSWORD}).status == 302
+        if time.time() % 30 > 25:  # the code must stay the current one while it is sent
+            time.sleep(30 - time.time() % 30)
+        code = totp_code(secret)
+        barrier = threading.Barrier(REPLAYS)
+
+        def send(browser: HttpClient) -> int:
+            barrier.wait(timeout=30)
+            return browser.post(MFA, {"code": code}).status
+
+        with ThreadPoolExecutor(REPLAYS) as pool:
+            statuses = sorted(pool.map(send, browsers))
+        workers = set(re.findall(rf"^<(\d+)> POST {MFA} ", server.output, re.MULTILINE))
+    assert len(workers) == 2, server.output  # both workers were asked
+    # One login; every replay gets the form again, with its error.
+    assert statuses == [200] * (REPLAYS - 1) + [302], server.output

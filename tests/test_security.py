@@ -71,3 +71,39 @@ def test_a_bad_host_is_a_400(client, db):
     response = client.get("/accounts/login/", HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert "evil.example" not in response.content.decode()
+
+
+# What a shared cache may keep --------------------------------------------------------------------
+
+
+def _cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part}
+
+
+def test_it_keeps_logged_in_pages_out_of_shared_caches(owner_client, inbox):
+    url = reverse("todos:list", args=[inbox.pk])
+    rendered, kept = owner_client.get(url), owner_client.get(url)
+    fragment = owner_client.get(url, headers={"X-Fragment": "1"})
+    account = owner_client.get(reverse("account"))
+    for response in (rendered, kept, fragment, account):
+        assert response.status_code == 200
+        assert "Cookie" in response["Vary"]
+        assert "private" in _cache_control(response), response.headers
+
+
+def test_it_keeps_responses_that_set_or_end_a_session_private(client, owner):
+    login_form = client.get(reverse("account_login"))  # sets the CSRF cookie
+    logged_in = client.post(
+        reverse("account_login"), {"login": "olivia", "password": "owner-password-123"}
+    )
+    logged_out = client.post(reverse("account_logout"))
+    for response in (login_form, logged_in, logged_out):
+        assert response.cookies, response.headers
+        assert "private" in _cache_control(response), response.headers
+
+
+def test_static_files_stay_publicly_cacheable_for_a_logged_in_user(owner_client):
+    response = owner_client.get("/static/todos/app.js")
+    assert response.status_code == 200
+    assert "public" in _cache_control(response)
+    assert "private" not in _cache_control(response)

@@ -5,6 +5,7 @@ reader that loaded a session just before it ended cannot put it back."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Session
-from accounts.sessions import KEY_PREFIX, REVOKED, cache_entry
+from accounts.sessions import REVOKED, cache_entry, cache_key
 from tests.support.db import db_url
 from tests.support.http import session_cookies
 from tests.support.live import app_serving, require_in_ci
@@ -76,6 +77,51 @@ def test_a_logged_in_page_reads_neither_session_nor_user_from_the_database(
     assert not any("FROM `accounts_session`" in sql or "FROM `auth_user`" in sql for sql in queries)
 
 
+def test_it_caches_plain_values_and_never_the_password_hash(shared_cache, owner, inbox):
+    client = _logged_in(owner)
+    entry = shared_cache.get(cache_key(client.cookies["sessionid"].value))
+    assert json.loads(json.dumps(entry)) == entry  # no model instance, nothing but plain values
+    assert entry["user"] == {
+        "id": owner.pk,
+        "username": "olivia",
+        "is_active": True,
+        "is_staff": False,
+        "is_superuser": False,
+    }
+    owner.refresh_from_db()
+    assert owner.password not in json.dumps(entry)
+
+
+def test_an_entry_another_release_left_under_its_own_prefix_is_never_read(
+    shared_cache, owner, inbox
+):
+    client = _logged_in(owner)
+    session_key = client.cookies["sessionid"].value
+    # An earlier release cached sessions as (data, pickled user) under "todo.session.<key>".
+    row = Session.objects.select_related("user").get(session_key=session_key)
+    stale = User.objects.get(pk=owner.pk)
+    stale.username = "mallory"
+    shared_cache.set(f"todo.session.{session_key}", (row.get_decoded(), stale))
+    assert '<span class="username">olivia</span>' in client.get("/").content.decode()
+
+
+def test_a_new_secret_key_logs_out_cached_sessions_as_uncached_ones(
+    shared_cache, settings, owner, inbox
+):
+    client = _logged_in(owner)
+    assert client.get("/").status_code == 200  # from the cache
+    settings.SECRET_KEY = "a-new-secret-key-that-nobody-had-before"
+    assert client.get("/").status_code == 302
+
+
+def test_the_admin_works_from_the_cached_user(shared_cache, owner, inbox):
+    User.objects.filter(pk=owner.pk).update(is_staff=True, is_superuser=True)
+    client = _logged_in(owner)
+    assert client.get(reverse("admin:index")).status_code == 200
+    page = client.get(reverse("admin:auth_user_change", args=[owner.pk]))
+    assert page.status_code == 200  # every field of the user, the deferred ones loaded on use
+
+
 def test_without_a_shared_cache_the_session_comes_from_the_database(owner, inbox):
     client = _logged_in(owner)
     queries = _queries(client, "/")
@@ -97,7 +143,7 @@ def test_logging_out_ends_the_session_for_every_copy_of_its_cookie(shared_cache,
     assert stolen.get("/").status_code == 200
     client.post(reverse("account_logout"))
     assert stolen.get("/").status_code == 302
-    assert shared_cache.get(KEY_PREFIX + client.cookies["sessionid"].value) in (None, REVOKED)
+    assert shared_cache.get(cache_key(client.cookies["sessionid"].value)) in (None, REVOKED)
 
 
 def test_a_reader_that_loaded_the_session_before_the_logout_cannot_put_it_back(
@@ -105,13 +151,13 @@ def test_a_reader_that_loaded_the_session_before_the_logout_cannot_put_it_back(
 ):
     client = _logged_in(owner)
     session_key = client.cookies["sessionid"].value
-    shared_cache.delete(KEY_PREFIX + session_key)
+    shared_cache.delete(cache_key(session_key))
     # A request in another worker misses the cache and reads the row...
     row = Session.objects.select_related("user").get(session_key=session_key)
     # ...the user logs out meanwhile...
     client.post(reverse("account_logout"))
     # ...and that request then fills the cache, as SessionStore.load does: refused.
-    assert shared_cache.add(KEY_PREFIX + session_key, cache_entry(row)) is False
+    assert shared_cache.add(cache_key(session_key), cache_entry(row)) is False
     stolen = Client()
     stolen.cookies["sessionid"] = session_key
     assert stolen.get("/").status_code == 302

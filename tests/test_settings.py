@@ -220,12 +220,13 @@ CACHES_PROBE = (
     "'sessions_in_shared_cache': settings.SESSIONS_IN_SHARED_CACHE}))"
 )
 LOCAL_MEMORY = "django.core.cache.backends.locmem.LocMemCache"
+DATABASE = "django.core.cache.backends.db.DatabaseCache"
 
 
-def test_without_a_cache_url_every_cache_is_the_process_s_own_memory():
+def test_without_a_cache_url_the_default_cache_is_the_database_and_the_rendered_ones_memory():
     found = settings_with(CACHES_PROBE, DJANGO_DEBUG="true")
     assert {alias: cache["BACKEND"] for alias, cache in found["caches"].items()} == {
-        "default": LOCAL_MEMORY,
+        "default": DATABASE,
         "rows": LOCAL_MEMORY,
         "pages": LOCAL_MEMORY,
     }

@@ -9,3 +9,7 @@ all use it, so the tests compare text exactly as production does.
 
 CHARSET = "utf8mb4"
 COLLATION = "utf8mb4_unicode_520_ci"
+
+# The table of Django's database cache, the "default" cache when there is no CACHE_URL (settings);
+# accounts.models.CacheEntry has the migrations create it.
+CACHE_TABLE = "todo_cache"

@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.cache import has_vary_header, patch_cache_control
 
 from accounts.models import AddressHit
 
@@ -50,6 +51,25 @@ def health_probes(get_response: Middleware) -> Middleware:
     def middleware(request: HttpRequest) -> HttpResponse:
         probe = PROBES.get(request.path_info)
         return probe(request) if probe else get_response(request)
+
+    return middleware
+
+
+def private_when_personal(get_response: Middleware) -> Middleware:
+    """``Cache-Control: private`` on every answer that depends on its cookies or sets one: a
+    logged-in page, a login form with its CSRF cookie, a response that starts or ends a session.
+
+    ``Vary: Cookie`` alone lets a shared cache (a corporate proxy, a CDN) store such a page and
+    hand it to whoever sends the same cookies; ``private`` keeps it in the user's own browser.
+    Sits outside the session and CSRF middleware, which add the Vary header and the cookies on
+    the way out; static files are answered before it and keep their public caching.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if response.cookies or has_vary_header(response, "Cookie"):
+            patch_cache_control(response, private=True)
+        return response
 
     return middleware
 

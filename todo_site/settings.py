@@ -13,7 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from todo_site import sso
-from todo_site.database import CHARSET, COLLATION
+from todo_site.database import CACHE_TABLE, CHARSET, COLLATION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "todo_site.middleware.request_body_limits",
+    # Outside the session and CSRF middleware, so it sees the Vary header and cookies they add.
+    "todo_site.middleware.private_when_personal",
     # Compresses pages; Django masks CSRF tokens and pads the gzip header against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -157,10 +159,18 @@ DATABASES["default"].update(
 # CACHE_URL names a cache every worker and replica shares (redis://host:6379/0; CACHE_PASSWORD
 # or CACHE_PASSWORD_FILE for one that asks for a password). Sessions are then kept there as well
 # as in the database, so a logged-in request costs no query for its session and user
-# (accounts.sessions). Without it, "default" is each process's own memory and sessions are read
-# from the database.
+# (accounts.sessions). Without it, "default" is Django's database cache (the table the migrations
+# make, accounts.models.CacheEntry), so what must hold across workers and replicas (allauth's used
+# two-factor codes and counters) is shared either way; sessions are then read from the database
+# alone, which the cache could only add a query to.
 CACHE_URL = env.str("CACHE_URL", default="")
 SESSIONS_IN_SHARED_CACHE = bool(CACHE_URL)
+_DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": CACHE_TABLE,
+    # Every write counts the rows; above this many it deletes the expired ones, then a third.
+    "OPTIONS": {"MAX_ENTRIES": 20_000},
+}
 _LOCAL_MEMORY = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "OPTIONS": {"MAX_ENTRIES": 5000},
@@ -174,7 +184,7 @@ if CACHE_URL:
         **({"password": password} if (password := env.str("CACHE_PASSWORD", default="")) else {}),
     }
 CACHES = {
-    "default": _SHARED if CACHE_URL else _LOCAL_MEMORY,
+    "default": _SHARED if CACHE_URL else _DATABASE_CACHE,
     # Rendered task rows (todos.views._task_rows), in each process's memory whatever CACHE_URL
     # says: reading a page of rows there costs half the CPU of reading it from Redis, and their
     # keys change with their content, so no worker ever shows a stale row. ~1 KB a row: 5,000

@@ -188,7 +188,8 @@ CACHES = {
     "default": _SHARED if CACHE_URL else _LOCAL_MEMORY,
     # Rendered task rows (todos.kept), in each process's memory whatever CACHE_URL says: reading
     # a page of rows there costs half the CPU of reading it from Redis, and their keys change
-    # with their content, so no worker ever shows a stale row. ~1 KB a row: ~5,000 rows.
+    # with their content, so no worker ever shows a stale row. ~1.6 KB a row with its
+    # bookkeeping: ~3,000 rows.
     "rows": _kept_in_memory("rows", 5 * 2**20),
     # Rendered tasks pages (todos.kept), in each process's memory for the same reasons. ~45 KB a
     # page of 50 tasks: ~350 pages, fewer when long searches make larger pages.

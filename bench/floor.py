@@ -18,14 +18,8 @@ from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from todos.kept import PAGE_SIZE, render_page, respond, sidebar_lists
 from todos.models import Task, TaskList
-from todos.views import (
-    PAGE_SIZE,
-    AuthenticatedRequest,
-    render_tasks_page,
-    sidebar_lists,
-    tasks_page_response,
-)
 
 
 def anonymous(request: HttpRequest) -> HttpResponse:
@@ -38,7 +32,7 @@ def logged_in(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def page_queries(request: AuthenticatedRequest) -> HttpResponse:
+def page_queries(request: HttpRequest) -> HttpResponse:
     lists = sidebar_lists(request.user)
     tasks = list(Task.objects.in_list(lists[0]).row_values()[: PAGE_SIZE + 1])
     return HttpResponse(f"ok {len(lists)} {len(tasks)}")
@@ -60,10 +54,9 @@ def write(request: HttpRequest, list_id: int) -> HttpResponse:
 
 
 @login_required
-def unkept(request: AuthenticatedRequest) -> HttpResponse:
+def unkept(request: HttpRequest) -> HttpResponse:
     lists = sidebar_lists(request.user)
-    content = render_tasks_page(request, lists, lists[0], timezone.localdate(), None)
-    return tasks_page_response(request, content)
+    return respond(request, render_page(request, lists, lists[0], timezone.localdate(), None))
 
 
 urlpatterns = [

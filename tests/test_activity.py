@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from todos import services
+from todos.kept import PAGE_SIZE
 from todos.models import Activity, Membership, Role, Task, TaskList, Verb
-from todos.views import PAGE_SIZE
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from todos import services
+from todos.kept import PAGE_SIZE
 from todos.models import Role, Task, TaskList, assignable_users
-from todos.views import PAGE_SIZE
 
 ASSIGNED = reverse("todos:assigned")
 # The "Assigned to me" page: the session with its user, one page of tasks (their list and

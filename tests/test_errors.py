@@ -356,7 +356,7 @@ def test_unknown_urls_get_our_404_page(owner_client):
 def test_a_crash_gets_our_500_page_without_a_traceback(owner, inbox):
     client = Client(raise_request_exception=False)
     client.force_login(owner)
-    with mock.patch("todos.views._tasks_page", side_effect=RuntimeError("secret detail")):
+    with mock.patch("todos.views.tasks_page", side_effect=RuntimeError("secret detail")):
         response = client.get("/")
     body = response.content.decode()
     assert response.status_code == 500

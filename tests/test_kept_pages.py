@@ -1,4 +1,4 @@
-"""Rendered tasks pages are kept (todos.views, the "pages" cache) under a hash of what they show,
+"""Rendered tasks pages are kept (todos.kept, the "pages" cache) under a hash of what they show,
 the versions of their lists included: after any write, every user's next view is the page a
 fresh render gives."""
 

@@ -219,17 +219,20 @@ CACHES_PROBE = (
     "print(json.dumps({'caches': settings.CACHES, "
     "'sessions_in_shared_cache': settings.SESSIONS_IN_SHARED_CACHE}))"
 )
-LOCAL_MEMORY = "django.core.cache.backends.locmem.LocMemCache"
 DATABASE = "django.core.cache.backends.db.DatabaseCache"
+KEPT_IN_MEMORY = "todo_site.cache.MemoryCache"
 
 
 def test_without_a_cache_url_the_default_cache_is_the_database_and_the_rendered_ones_memory():
     found = settings_with(CACHES_PROBE, DJANGO_DEBUG="true")
     assert {alias: cache["BACKEND"] for alias, cache in found["caches"].items()} == {
         "default": DATABASE,
-        "rows": LOCAL_MEMORY,
-        "pages": LOCAL_MEMORY,
+        "rows": KEPT_IN_MEMORY,
+        "pages": KEPT_IN_MEMORY,
     }
+    # Django keys its in-memory stores by LOCATION: each alias has its own store.
+    locations = [cache.get("LOCATION", "") for cache in found["caches"].values()]
+    assert len(set(locations)) == len(locations)
     assert found["sessions_in_shared_cache"] is False
 
 
@@ -247,6 +250,6 @@ def test_a_cache_url_and_its_password_file_make_the_shared_cache(tmp_path):
     assert shared["LOCATION"] == "redis://cache:6379/0"
     assert shared["OPTIONS"]["password"] == "s3cret-cache"
     assert (
-        rows["BACKEND"] == pages["BACKEND"] == LOCAL_MEMORY
+        rows["BACKEND"] == pages["BACKEND"] == KEPT_IN_MEMORY
     )  # rendered HTML stays in each process
     assert found["sessions_in_shared_cache"] is True

@@ -33,8 +33,8 @@ from tests.support.hostile import (
     rolled_back,
 )
 from todos import services
+from todos.kept import PAGE_SIZE
 from todos.models import Task, TaskList
-from todos.views import PAGE_SIZE
 
 INDEX = reverse("todos:index")
 # The tasks page: the session with its user (one JOIN), the user's lists with their open/done

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 from tests.support.live import REPO_ROOT, clean_env, collected_static_root
 
@@ -25,19 +26,19 @@ print(json.dumps({
     "urls_reversible": bool(get_resolver()._reverse_dict),
     "manifest_loaded": bool(staticfiles_storage.hashed_files),
     "redis_imported": "redis" in sys.modules,
+    "memory_cache_imported": "todo_site.cache" in sys.modules,
     "objects_frozen": gc.get_freeze_count(),
 }))
 """
 
 
-def test_importing_the_wsgi_module_prepares_templates_urls_cache_and_static_files():
+def _prepared(**settings: str) -> dict[str, Any]:
     env = clean_env(
         DJANGO_SETTINGS_MODULE="todo_site.settings",
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY="wsgi-probe-only",
         DJANGO_STATIC_ROOT=str(collected_static_root()),
-        # Only named: nothing connects to it before a request.
-        CACHE_URL="redis://127.0.0.1:1/0",
+        **settings,
     )
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
@@ -49,7 +50,13 @@ def test_importing_the_wsgi_module_prepares_templates_urls_cache_and_static_file
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    prepared = json.loads(result.stdout.strip().splitlines()[-1])
+    prepared: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return prepared
+
+
+def test_importing_the_wsgi_module_prepares_templates_urls_cache_and_static_files():
+    # Only named: nothing connects to it before a request.
+    prepared = _prepared(CACHE_URL="redis://127.0.0.1:1/0")
     # The tasks page and everything it includes, and the account pages' base.
     for template in (
         "base.html",
@@ -67,3 +74,7 @@ def test_importing_the_wsgi_module_prepares_templates_urls_cache_and_static_file
     assert prepared["redis_imported"] is True
     # What the master built is kept out of the workers' garbage collections.
     assert prepared["objects_frozen"] > 50_000
+
+
+def test_without_a_shared_cache_the_in_memory_caches_backend_is_loaded_too():
+    assert _prepared()["memory_cache_imported"] is True

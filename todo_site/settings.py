@@ -171,10 +171,6 @@ _DATABASE_CACHE = {
     # Every write counts the rows; above this many it deletes the expired ones, then a third.
     "OPTIONS": {"MAX_ENTRIES": 20_000},
 }
-_LOCAL_MEMORY = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "OPTIONS": {"MAX_ENTRIES": 5000},
-}
 if CACHE_URL:
     _SHARED = env.cache_url_config(CACHE_URL) | {"BACKEND": "todo_site.cache.RedisCache"}
     _SHARED["OPTIONS"] = {
@@ -183,16 +179,27 @@ if CACHE_URL:
         "socket_timeout": 1,
         **({"password": password} if (password := env.str("CACHE_PASSWORD", default="")) else {}),
     }
+
+
+def _kept_in_memory(location: str, max_bytes: int) -> dict[str, object]:
+    """A cache in each process's memory, its own store (LOCATION), at most max_bytes."""
+    return {
+        "BACKEND": "todo_site.cache.MemoryCache",
+        "LOCATION": location,
+        "OPTIONS": {"MAX_BYTES": max_bytes},
+    }
+
+
 CACHES = {
     "default": _SHARED if CACHE_URL else _DATABASE_CACHE,
-    # Rendered task rows (todos.views._task_rows), in each process's memory whatever CACHE_URL
-    # says: reading a page of rows there costs half the CPU of reading it from Redis, and their
-    # keys change with their content, so no worker ever shows a stale row. ~1 KB a row: 5,000
-    # rows cost a worker ~5 MB.
-    "rows": _LOCAL_MEMORY,
-    # Rendered tasks pages (todos.views._tasks_page), in each process's memory for the same
-    # reasons. ~45 KB a page of 50 tasks: 300 pages cost a worker ~14 MB.
-    "pages": {**_LOCAL_MEMORY, "OPTIONS": {"MAX_ENTRIES": 300}},
+    # Rendered task rows (todos.kept), in each process's memory whatever CACHE_URL says: reading
+    # a page of rows there costs half the CPU of reading it from Redis, and their keys change
+    # with their content, so no worker ever shows a stale row. ~1.6 KB a row with its
+    # bookkeeping: ~3,000 rows.
+    "rows": _kept_in_memory("rows", 5 * 2**20),
+    # Rendered tasks pages (todos.kept), in each process's memory for the same reasons. ~45 KB a
+    # page of 50 tasks: ~350 pages, fewer when long searches make larger pages.
+    "pages": _kept_in_memory("pages", 16 * 2**20),
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

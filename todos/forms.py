@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.forms.renderers import BaseRenderer
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role, Task, TaskList, TaskState, assignable_users
@@ -23,44 +21,6 @@ def _visible(value: str, message: StrOrPromise) -> str:
     if not any(unicodedata.category(char)[0] not in "CZ" for char in value):
         raise ValidationError(message, code="required")
     return value
-
-
-class BlankCachedTextInput(forms.TextInput):
-    """A text input that renders its empty self once per process.
-
-    Django renders a widget through two templates (~90 µs) and the tasks page shows two empty
-    boxes on every view. With no value, the HTML depends only on the key below (the attributes
-    carry the id, the translated placeholder and, after a failed POST, aria-invalid), so the kept
-    HTML is the one the templates would give; a box with a value, which is what the user typed,
-    is rendered and never kept.
-    """
-
-    _blank: ClassVar[dict[tuple[Any, ...], SafeString]] = {}
-
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: BaseRenderer | None = None,
-    ) -> SafeString:
-        if self.format_value(value) is not None:
-            return super().render(name, value, attrs, renderer)
-        shown = self.build_attrs(self.attrs, attrs)
-        key = (
-            type(self),
-            self.template_name,
-            self.input_type,
-            self.is_required,
-            name,
-            # True renders a bare attribute, "True" and 1 a value: the type tells them apart.
-            tuple((attr, type(shown[attr]), str(shown[attr])) for attr in shown),
-            renderer,
-        )
-        html = self._blank.get(key)
-        if html is None:
-            html = self._blank[key] = super().render(name, value, attrs, renderer)
-        return html
 
 
 TITLE_REQUIRED = _("Give the task a title.")
@@ -89,7 +49,7 @@ class TaskCreateForm(_TitleRules, forms.Form):
 
     title = Task._meta.get_field("title").formfield(
         label=_("New task"),
-        widget=BlankCachedTextInput(
+        widget=forms.TextInput(
             attrs={"placeholder": _("What needs doing?"), "autocomplete": "off"}
         ),
         error_messages=TITLE_ERRORS,
@@ -190,9 +150,7 @@ class ListCreateForm(TaskListForm):
     class Meta(TaskListForm.Meta):
         labels = {"name": _("New list")}
         widgets = {
-            "name": BlankCachedTextInput(
-                attrs={"placeholder": _("New list"), "autocomplete": "off"}
-            )
+            "name": forms.TextInput(attrs={"placeholder": _("New list"), "autocomplete": "off"})
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -116,7 +116,7 @@ class TaskList(models.Model):
     open_count = models.PositiveIntegerField(_("open tasks"), default=0, editable=False)
     done_count = models.PositiveIntegerField(_("done tasks"), default=0, editable=False)
     # One more whenever what its tasks page shows of its tasks changes (todos.services, in the
-    # transaction of the write), so a rendered page can be kept under it (todos.views).
+    # transaction of the write), so a rendered page can be kept under it (todos.kept).
     version = models.PositiveBigIntegerField(_("version"), default=0, editable=False)
 
     objects = TaskListQuerySet.as_manager()

@@ -12,7 +12,7 @@ Every write that adds, removes, completes or reopens tasks also keeps the list's
 (``TaskList.open_count``/``done_count``) in the same transaction, so they are exact whenever the
 transaction commits; every write that changes what the list's page shows of its tasks moves the
 list's ``version`` on in the same UPDATE (``_changed``, ``_recount``), which kept tasks pages are
-keyed on (todos.views). Every write of a task adds one to its ``version`` in the same UPDATE. What
+keyed on (todos.kept). Every write of a task adds one to its ``version`` in the same UPDATE. What
 each write locks:
 
 - ``add_task``, ``add_tasks``, ``toggle_all``, ``clear_completed``: the list row. Writers that

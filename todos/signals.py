@@ -1,6 +1,6 @@
 """A user's name shows on the rows of the tasks assigned to them, so a rename or a deletion
 (which unassigns them) moves those lists' versions on once it commits (todos.services), and a
-kept tasks page (todos.views) is not shown again."""
+kept tasks page (todos.kept) is not shown again."""
 
 from typing import Any
 

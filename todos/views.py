@@ -1,12 +1,10 @@
 """The tasks pages. Every lookup goes through the user's QuerySets (the lists they own or are a
-member of): anyone else's id is a 404, and a role that may not do something is a 403."""
+member of): anyone else's id is a 404, and a role that may not do something is a 403. The tasks
+page itself, rendered and kept, is todos.kept."""
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-import hashlib
-import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -15,7 +13,6 @@ from urllib.parse import urlencode, urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.cache import caches
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import QuerySet
 from django.http import (
@@ -26,14 +23,10 @@ from django.http import (
     HttpResponseRedirect,
     QueryDict,
 )
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import get_template, render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.cache import patch_vary_headers
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -48,6 +41,7 @@ from .forms import (
     TaskFilterForm,
     TaskListForm,
 )
+from .kept import PAGE_SIZE, list_url, page_or_fragment, tasks_page, varies_by_fragment
 from .models import (
     EDITING_ROLES,
     OWNER,
@@ -56,24 +50,8 @@ from .models import (
     Role,
     Task,
     TaskList,
-    TaskState,
     role_label,
 )
-
-PAGE_SIZE = 50
-# Each rendered row is kept (in this process's memory, the "rows" cache) under a hash of
-# everything it shows: a changed task gets a new key, so a row is never stale and nothing needs
-# invalidating. Rows must therefore hold nothing per request or per browser (no {% csrf_token %}:
-# they submit the page's #task-actions).
-ROW_CACHE_SECONDS = 3600
-# A rendered tasks page is kept too (in this process's memory, the "pages" cache), under a hash
-# of everything it shows (_page_key), the versions of its lists included: a page that changes
-# gets a new key. The CSRF token differs per response, so it is filled in each time. The
-# lifetime bounds how long a page could outlive a version that failed to move on.
-PAGE_CACHE_SECONDS = 300
-# Stands in for the CSRF token in a rendered tasks page: random per process, so no task title
-# can contain it.
-_TOKEN_SLOT = f"csrf-token-{secrets.token_hex(16)}"
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -161,11 +139,6 @@ def _list_view(need: Need) -> Callable[[View[TaskList]], Callable[..., HttpRespo
     return _access(need, _find_list)
 
 
-def _wants_fragment(request: HttpRequest) -> bool:
-    """app.js asks for the part of the page it swaps in rather than the whole page."""
-    return request.headers.get("X-Fragment") == "1"
-
-
 def _render(
     request: HttpRequest,
     template: str,
@@ -174,17 +147,8 @@ def _render(
     status: int = 200,
 ) -> HttpResponse:
     """The whole page, or for app.js just its fragment: the same include serves both."""
-    chosen = _page_or_fragment(request, template, fragment_template)
-    return _varies_by_fragment(render(request, chosen, context, status=status))
-
-
-def _page_or_fragment(request: HttpRequest, template: str, fragment_template: str) -> str:
-    return fragment_template if _wants_fragment(request) else template
-
-
-def _varies_by_fragment(response: HttpResponse) -> HttpResponse:
-    patch_vary_headers(response, ["X-Fragment"])
-    return response
+    chosen = page_or_fragment(request, template, fragment_template)
+    return varies_by_fragment(render(request, chosen, context, status=status))
 
 
 def _safe_next(request: HttpRequest, target: str) -> str:
@@ -200,172 +164,10 @@ def _redirect_back(request: AuthenticatedRequest, fallback: str) -> HttpResponse
     return HttpResponseRedirect(_safe_next(request, request.POST.get("next", "")) or fallback)
 
 
-def _list_url(list_path: str, *, state: TaskState, search: str, page: int = 1) -> str:
-    """The tasks page URL (list_path: the list's own) for a filter, search and page; defaults are
-    left out of the query. The caller reverses the path once for all the URLs it needs."""
-    query = {
-        "filter": state.value if state != TaskState.ALL else "",
-        "q": search,
-        "page": page if page > 1 else "",
-    }
-    encoded = urlencode({key: value for key, value in query.items() if value})
-    return list_path + (f"?{encoded}" if encoded else "")
-
-
-def _row_keys(rows: list[tuple[Any, ...]], page: tuple[Any, ...]) -> list[str]:
-    """Each row's cache key: a hash of what the page gives every row, then of what the row shows
-    (TaskQuerySet.row_values()). The page's part is hashed once (a repr is self-delimiting, so
-    the two never run together)."""
-    page_digest = hashlib.blake2b(repr(page).encode(), digest_size=16)
-    keys = []
-    for values in rows:
-        digest = page_digest.copy()
-        digest.update(repr(values).encode())
-        keys.append(f"todos:task-row:{digest.hexdigest()}")
-    return keys
-
-
-def _task_rows(
-    rows: list[tuple[Any, ...]], *, today: dt.date, back: str, can_edit: bool
-) -> SafeString:
-    """The page's rows (todos/_task.html): cached ones reused, the others rendered and cached."""
-    page = (today, back, can_edit, translation.get_language())
-    keys = _row_keys(rows, page)
-    cache = caches["rows"]
-    cached: dict[str, str] = cache.get_many(keys)
-    template = get_template("todos/_task.html")
-    context = {"today": today, "back": back, "can_edit": can_edit}
-    missing = {
-        key: template.render({**context, "task": Task.from_row(values)})
-        for values, key in zip(rows, keys, strict=True)
-        if key not in cached
-    }
-    if missing:
-        cache.set_many(missing, ROW_CACHE_SECONDS)
-        cached |= missing
-    return mark_safe("".join(cached[key] for key in keys))  # noqa: S308 - escaped by the template
-
-
-def _page_key(
-    request: AuthenticatedRequest, lists: list[TaskList], current: TaskList, today: dt.date
-) -> str:
-    """The tasks page's key in the pages cache: a hash of everything the page shows. The lists
-    are as the page's one query read them, versions included, so any change to what the page
-    shows gives it a new key."""
-    user = request.user
-    shown = (
-        user.pk,
-        user.get_username(),
-        request.get_full_path(),
-        _wants_fragment(request),
-        today,
-        timezone.get_current_timezone_name(),
-        translation.get_language(),
-        current.pk,
-        [
-            (
-                *(item.pk, item.name, item.open_count, item.done_count, item.version),
-                *(item.viewer_role, item.owner_id, item.owner.get_username()),
-            )
-            for item in lists
-        ],
-    )
-    return f"todos:tasks-page:{hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()}"
-
-
-def _tasks_page(
-    request: AuthenticatedRequest,
-    list_id: int | None,
-    *,
-    create_form: TaskCreateForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    lists = sidebar_lists(request.user)
-    if list_id is None and not lists:
-        return render(request, "todos/no_lists.html", {"list_form": ListCreateForm()})
-    current = next((task_list for task_list in lists if list_id in (None, task_list.pk)), None)
-    if current is None:
-        raise Http404("No such list.")
-
-    # A page with messages to show (they are shown once) or a form's errors is not kept.
-    keep = create_form is None and not len(messages.get_messages(request))
-    today = timezone.localdate()
-    key = _page_key(request, lists, current, today) if keep else None
-    content = caches["pages"].get(key) if key else None
-    if content is None:
-        content = render_tasks_page(request, lists, current, today, create_form)
-        if key:
-            caches["pages"].set(key, content, PAGE_CACHE_SECONDS)
-    return tasks_page_response(request, content, status)
-
-
-def sidebar_lists(user: User) -> list[TaskList]:
-    """One query for the sidebar, the current list and the user's role in each: users have few
-    lists. Their own lists come first."""
-    return sorted(TaskList.objects.visible_to(user), key=lambda item: not item.is_owned)
-
-
-def tasks_page_response(request: HttpRequest, content: str, status: int = 200) -> HttpResponse:
-    """A rendered tasks page, with this response's CSRF token in place of _TOKEN_SLOT."""
-    response = HttpResponse(content.replace(_TOKEN_SLOT, get_token(request)), status=status)
-    return _varies_by_fragment(response)
-
-
-def render_tasks_page(
-    request: AuthenticatedRequest,
-    lists: list[TaskList],
-    current: TaskList,
-    today: dt.date,
-    create_form: TaskCreateForm | None,
-) -> str:
-    """The tasks page (or app.js's fragment of it), with _TOKEN_SLOT for the CSRF token."""
-    state, search, page = TaskFilterForm(request.GET).values()
-    # Only what a row shows (see _row_keys): notes and timestamps stay in the database.
-    tasks = Task.objects.in_list(current).in_state(state).search(search).row_values()
-    # One row past the page tells whether there is a next page, without a COUNT(*).
-    offset = (page - 1) * PAGE_SIZE
-    page_rows = list(tasks[offset : offset + PAGE_SIZE + 1])
-    has_next = len(page_rows) > PAGE_SIZE
-    back = request.get_full_path()  # where each form on the page returns to
-    list_path = current.get_absolute_url()
-
-    context: dict[str, Any] = {
-        "lists": lists,
-        "current_list": current,
-        "tasks": page_rows[:PAGE_SIZE],
-        "task_rows": _task_rows(
-            page_rows[:PAGE_SIZE], today=today, back=back, can_edit=current.can_edit
-        ),
-        "counts": current.counts,
-        "filter": state,
-        "filter_links": [
-            {
-                "key": key,
-                "label": label,
-                "url": _list_url(list_path, state=TaskState(key), search=search),
-                "current": key == state,
-            }
-            for key, label in TaskState.choices
-        ],
-        "search": search,
-        "page": page,
-        "has_next": has_next,
-        "previous_page_url": _list_url(list_path, state=state, search=search, page=page - 1),
-        "next_page_url": _list_url(list_path, state=state, search=search, page=page + 1),
-        "create_form": create_form or TaskCreateForm(),
-        "list_form": ListCreateForm(),
-        "today": today,
-        "back": back,
-        "csrf_token": _TOKEN_SLOT,
-    }
-    template = _page_or_fragment(request, "todos/tasks.html", "todos/_tasks_fragment.html")
-    return render_to_string(template, context, request)
-
-
 @login_required
 @require_GET
 def index(request: AuthenticatedRequest) -> HttpResponse:
-    return _tasks_page(request, None)
+    return tasks_page(request, None)
 
 
 def _page_url(path: str, page: int) -> str:
@@ -403,7 +205,7 @@ def list_detail(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
     if request.method != "GET":
         get_object_or_404(TaskList.objects.visible_to(request.user), pk=list_id)
         return HttpResponseNotAllowed(["GET"])
-    return _tasks_page(request, list_id)
+    return tasks_page(request, list_id)
 
 
 @login_required
@@ -412,7 +214,7 @@ def list_detail(request: AuthenticatedRequest, list_id: int) -> HttpResponse:
 def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpResponse:
     form = TaskCreateForm(request.POST)
     if not form.is_valid():
-        return _tasks_page(request, task_list.pk, create_form=form, status=400)
+        return tasks_page(request, task_list.pk, create_form=form, status=400)
     title = form.cleaned_data["title"]
     added = services.add_task(task_list=task_list, title=title, by=request.user)
     messages.success(request, _("Added “%(title)s”.") % {"title": added.task.title})
@@ -421,7 +223,7 @@ def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
     state, search, _page = TaskFilterForm(QueryDict(came_from.query)).values()
     page = added.place // PAGE_SIZE + 1
     list_path = task_list.get_absolute_url()
-    return HttpResponseRedirect(_list_url(list_path, state=state, search=search, page=page))
+    return HttpResponseRedirect(list_url(list_path, state=state, search=search, page=page))
 
 
 @login_required

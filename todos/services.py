@@ -36,6 +36,8 @@ each write locks:
 - ``delete_list``: all of the owner's list rows, so two deletes cannot both see "not the last";
   ``delete_lists`` (the admin's) the rows it deletes, in id order. Either way the rows are
   locked before the cascade deletes the lists' tasks, which it does before the lists.
+- deleting an account (``accounts.services.delete_account``): ``lock_lists_for_deleting``
+  first, every list the cascade writes (their tasks are deleted or unassigned), in id order.
 - ``share_list``, ``set_role``, ``remove_member``, ``leave_list``, ``transfer_list``: the list
   row, then its membership rows. Membership changes of one list take turns, so "the owner is not
   also a member" (which no constraint can state across two tables) is decided here, and an
@@ -65,7 +67,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -603,6 +605,18 @@ def lists_assigning(user_id: int) -> list[int]:
     """The lists with tasks assigned to the user, whose rows show the user's name."""
     assigned = Task.objects.filter(assignee_id=user_id).order_by()
     return sorted(set(assigned.values_list("list_id", flat=True)))
+
+
+def lock_lists_for_deleting(*, user: AbstractBaseUser) -> None:
+    """In the transaction that deletes the user (accounts.services.delete_account), before the
+    delete: lock, in id order, every list whose rows the cascade writes. Those are the user's own
+    lists (deleted, their tasks first), those they are a member of, and those with tasks
+    assigned to or made by them (set to nobody). Their ids are read first, without locks."""
+    tasks = Task.objects.filter(Q(assignee_id=user.pk) | Q(created_by_id=user.pk)).order_by()
+    ids = set(tasks.values_list("list_id", flat=True))
+    ids |= set(TaskList.objects.filter(owner_id=user.pk).values_list("pk", flat=True))
+    ids |= set(Membership.objects.filter(user_id=user.pk).values_list("task_list_id", flat=True))
+    TaskList.objects.filter(pk__in=ids).lock_in_order()
 
 
 def names_changed(*, list_ids: Iterable[int]) -> None:

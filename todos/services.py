@@ -444,8 +444,8 @@ def save_task(*, task: Task, was_in: int | None) -> Task:
 
 
 def recount_lists(*, list_ids: Iterable[int]) -> None:
-    """Set the lists' counters from their tasks, each under its lock (tasks made directly, as
-    test data or by the bench)."""
+    """Set the lists' counters from their tasks, each under its lock, after tasks were made
+    directly (test data)."""
     for list_id in sorted(set(list_ids)):
         with transaction.atomic():
             if TaskList.objects.filter(pk=list_id).lock_in_order():

@@ -13,7 +13,8 @@ admin.site.login_form = AdminLoginForm
 
 class UserAdmin(auth_admin.UserAdmin):
     """Django's user admin; an account added here is stored as one that signs up
-    (accounts.services.create_account: with its Inbox)."""
+    (accounts.services.create_account: with its Inbox), and one deleted here goes as on its
+    account page (accounts.services.delete_account)."""
 
     actions = ["reset_two_factor"]
 
@@ -33,6 +34,13 @@ class UserAdmin(auth_admin.UserAdmin):
             super().save_model(request, obj, form, change)
         else:
             account_services.create_account(user=obj)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        account_services.delete_account(user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            account_services.delete_account(user=user)
 
 
 admin.site.unregister(User)

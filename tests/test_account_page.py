@@ -23,12 +23,14 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from accounts import services as account_services
 from accounts.models import Session
 from tests.conftest import create_user
 from tests.support.db import db_url
 from tests.support.http import HttpClient
 from tests.support.live import app_serving
-from todos.models import TaskList
+from tests.support.locks import waits_for_the_list_first
+from todos.models import Task, TaskList
 
 ACCOUNT = reverse("account")
 LOGIN = reverse("account_login")
@@ -88,6 +90,27 @@ def test_deleting_the_account_asks_the_password_and_deletes_the_lists(owner_clie
     assert not User.objects.filter(pk=owner.pk).exists()
     assert not TaskList.objects.filter(owner_id=owner.pk).exists()
     assert owner_client.get("/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", ["the owner", "the assignee", "the owner, in the admin"])
+def test_deleting_an_account_waits_for_the_lists_it_writes_before_locking_a_task(
+    shared, owner, editor, make_task, admin_client, who
+):
+    """The deletion removes the owner's tasks, or unassigns the assignee's: like every write
+    of tasks, it locks their list first."""
+    tasks = [make_task(shared, "Assigned", assignee=editor).pk, make_task(shared, "Other").pk]
+    deleting = {
+        "the owner": lambda: account_services.delete_account(user=owner),
+        "the assignee": lambda: account_services.delete_account(user=editor),
+        "the owner, in the admin": lambda: admin_client.post(
+            reverse("admin:auth_user_delete", args=[owner.pk]), {"post": "yes"}
+        ),
+    }[who]
+    gone = (editor if who == "the assignee" else owner).pk
+    waits_for_the_list_first(deleting, shared.pk, tasks)
+    assert not User.objects.filter(pk=gone).exists()
+    assert not Task.objects.filter(assignee_id=gone).exists()
 
 
 def test_turning_on_two_factor_asks_the_password_again_then_a_code(owner_client, owner):

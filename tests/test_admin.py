@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from todos.models import Task, TaskList
+from tests.support.locks import waits_for_the_list_first
+from todos.models import Activity, Task, TaskList, Verb
 
 
 @pytest.fixture
@@ -65,3 +66,84 @@ def test_a_user_added_in_the_admin_starts_with_an_inbox(admin_client, django_use
     assert response.status_code == 302
     user = django_user_model.objects.get(username="newbie")
     assert [task_list.name for task_list in TaskList.objects.owned_by(user)] == ["Inbox"]
+
+
+def _task_form(task: Task, **changes: object) -> dict[str, object]:
+    """The admin's change form of an open task as it stands, with changes."""
+    fields = {"list": task.list_id, "title": task.title, "priority": task.priority}
+    return {**fields, "notes": "", "position": task.position, **changes}
+
+
+ADMIN_WRITES = {
+    "change": lambda task, later: (
+        reverse("admin:todos_task_change", args=[task.pk]),
+        _task_form(task, title="Changed"),
+    ),
+    "move": lambda task, later: (
+        reverse("admin:todos_task_change", args=[task.pk]),
+        _task_form(task, list=later.pk),
+    ),
+    "delete": lambda task, later: (
+        reverse("admin:todos_task_delete", args=[task.pk]),
+        {"post": "yes"},
+    ),
+    "delete selected": lambda task, later: (
+        reverse("admin:todos_task_changelist"),
+        {"action": "delete_selected", "_selected_action": [task.pk], "post": "yes"},
+    ),
+    "delete the list": lambda task, later: (
+        reverse("admin:todos_tasklist_delete", args=[task.list_id]),
+        {"post": "yes"},
+    ),
+    "delete selected lists": lambda task, later: (
+        reverse("admin:todos_tasklist_changelist"),
+        {"action": "delete_selected", "_selected_action": [task.list_id], "post": "yes"},
+    ),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("write", ADMIN_WRITES)
+def test_the_admins_task_and_list_writes_wait_for_the_list_before_locking_a_task(
+    admin_client, inbox, make_task, write
+):
+    task = make_task(inbox, "Buy milk")
+    done = make_task(inbox, "Pay rent", done=True)
+    later = TaskList.objects.create(owner=inbox.owner, name="Later")
+    url, data = ADMIN_WRITES[write](task, later)
+    response = waits_for_the_list_first(
+        lambda: admin_client.post(url, data), inbox.pk, [task.pk, done.pk]
+    )
+    assert response.status_code == 302
+    for task_list in TaskList.objects.all():
+        assert task_list.counts == Task.objects.in_list(task_list).counts()
+
+
+def test_the_admin_moving_a_task_recounts_both_lists(admin_client, inbox, make_task):
+    task = make_task(inbox, "Buy milk")
+    later = TaskList.objects.create(owner=inbox.owner, name="Later")
+    url = reverse("admin:todos_task_change", args=[task.pk])
+    assert admin_client.post(url, _task_form(task, list=later.pk)).status_code == 302
+    inbox.refresh_from_db()
+    later.refresh_from_db()
+    assert (inbox.counts, later.counts) == ({"open": 0, "done": 0}, {"open": 1, "done": 0})
+    task.refresh_from_db()
+    assert task.version == 2, "an admin's save is a write like any other"
+
+
+def test_the_admin_adding_a_task_counts_it(admin_client, inbox):
+    url = reverse("admin:todos_task_add")
+    data = {"list": inbox.pk, "title": "Added", "priority": "normal", "notes": "", "position": 0}
+    assert admin_client.post(url, data).status_code == 302
+    inbox.refresh_from_db()
+    assert inbox.counts == {"open": 1, "done": 0}
+
+
+def test_the_admin_deleting_tasks_leaves_them_in_the_lists_history(admin_client, inbox, make_task):
+    tasks = [make_task(inbox, f"Task {n}") for n in range(3)]
+    data = {"action": "delete_selected", "_selected_action": [t.pk for t in tasks], "post": "yes"}
+    assert admin_client.post(reverse("admin:todos_task_changelist"), data).status_code == 302
+    inbox.refresh_from_db()
+    assert inbox.counts == {"open": 0, "done": 0}
+    entry = Activity.objects.get(task_list=inbox, verb=Verb.DELETE)
+    assert (entry.actor.is_superuser, entry.subject) == (True, "3 tasks")

@@ -4,13 +4,18 @@ row that shows it, and the "Assigned to me" page across lists."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.support.locks import Background, ListLockHeld
 from todos import services
+from todos.forms import TaskEditForm
 from todos.kept import PAGE_SIZE
 from todos.models import Role, Task, TaskList, assignable_users
 
@@ -21,8 +26,12 @@ ASSIGNED_PAGE_QUERIES = 2
 
 
 def _edit(client: Client, task: Task, **changes: object) -> int:
+    return _edit_page(client, task, **changes).status_code
+
+
+def _edit_page(client: Client, task: Task, **changes: object) -> Any:
     data = {"title": task.title, "priority": task.priority, "list": task.list_id, **changes}
-    return client.post(reverse("todos:edit", args=[task.pk]), data).status_code
+    return client.post(reverse("todos:edit", args=[task.pk]), data)
 
 
 def test_the_owner_and_editors_are_assignable_and_viewers_are_not(shared, owner, editor, viewer):
@@ -62,6 +71,42 @@ def test_moving_a_task_to_a_list_its_assignee_cannot_edit_is_refused(
     assert _edit(owner_client, task, list=work.pk, assignee="") == 302
     task.refresh_from_db()
     assert (task.list, task.assignee) == (work, None)
+
+
+def test_an_assignee_removed_after_the_form_checked_them_is_refused_by_the_save(
+    shared, owner, editor, make_task
+):
+    task = make_task(shared, "Buy milk")
+    data = {"title": "Buy milk", "priority": "normal", "list": shared.pk, "assignee": editor.pk}
+    form = TaskEditForm(data, instance=task, user=owner)
+    assert form.is_valid()
+    services.remove_member(task_list=shared, member=editor, by=owner)
+    with pytest.raises(ValidationError) as refused:
+        services.edit_task(task=task, changes=form.changes(), by=owner, version=form.opened_at())
+    assert refused.value.code == "not_assignable"
+    task.refresh_from_db()
+    assert (task.assignee, task.version) == (None, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_assignment_waiting_on_the_assignees_removal_is_a_form_error(
+    shared, owner, editor, client_for, make_task
+):
+    """The owner's edit has passed its form (erin may hold the task) when it meets the list's
+    row held by the removal of erin in another tab: it waits, then finds her gone."""
+    task = make_task(shared, "Buy milk")
+    client = client_for(owner)
+    with ListLockHeld(shared.pk) as removal:
+        edit = Background(lambda: _edit_page(client, task, assignee=editor.pk))
+        removal.wait_for_a_waiter(edit)
+        removal.run(lambda: services.remove_member(task_list=shared, member=editor, by=owner))
+    response = edit.result()
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "erin cannot edit “Inbox”, so cannot be assigned there." in page
+    assert re.search(r'<select name="assignee"[^>]* aria-invalid="true"', page), "not on its field"
+    task.refresh_from_db()
+    assert task.assignee is None
 
 
 @pytest.mark.parametrize("change", ["remove", "demote", "leave"])

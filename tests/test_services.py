@@ -12,10 +12,12 @@ from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from tests.conftest import create_user
+from tests.support.locks import waits_for_the_list_first
 from todos import services, transfer
-from todos.models import Task, TaskList
+from todos.models import Role, Task, TaskList
 
 ROUNDS = 5
 RACERS = 4
@@ -138,6 +140,33 @@ def test_an_edit_of_a_deleted_task_raises_and_brings_nothing_back(owner, inbox, 
     assert not Task.objects.filter(pk=task.pk).exists()
 
 
+def test_an_admin_save_of_a_task_deleted_meanwhile_raises_and_brings_nothing_back(inbox, make_task):
+    opened = make_task(inbox, "Gone")
+    services.delete_task(task=Task.objects.get(pk=opened.pk), by=None)
+    opened.title = "Back?"
+    with pytest.raises(Task.DoesNotExist):
+        services.save_task(task=opened, was_in=inbox.pk)
+    assert not Task.objects.filter(pk=opened.pk).exists()
+
+
+@pytest.mark.parametrize("write", [services.toggle_task, services.delete_task])
+def test_a_tick_or_delete_of_a_task_moved_away_meanwhile_finds_it_gone(
+    owner, inbox, make_task, write
+):
+    seen = make_task(inbox, "Moving")
+    work = services.create_list(owner=owner, name="Work")
+    services.edit_task(task=Task.objects.get(pk=seen.pk), changes={"list": work}, by=owner)
+    if write is services.toggle_task:
+        with pytest.raises(Task.DoesNotExist):
+            write(task=seen, by=owner)
+    else:
+        write(task=seen, by=owner)
+    moved = Task.objects.get(pk=seen.pk)
+    assert (moved.list_id, moved.done) == (work.pk, False)
+    work.refresh_from_db()
+    assert work.counts == {"open": 1, "done": 0}
+
+
 def test_an_edit_refuses_fields_that_are_not_editable(owner, inbox, make_task):
     task = make_task(inbox, "Fixed")
     with pytest.raises(ValueError, match="not editable"):
@@ -178,3 +207,44 @@ def test_the_list_counters_stay_exact_under_racing_single_task_writes(racer):
         inbox.refresh_from_db()
         assert inbox.counts == Task.objects.in_list(inbox).counts()
     assert inbox.counts == {"open": ROUNDS * RACERS, "done": ROUNDS * RACERS}
+
+
+@pytest.fixture
+def team(racer: User) -> dict[str, Any]:
+    """The racer's Inbox with an editor, a task assigned to them and a done one, and a list
+    "Later" made after the Inbox (a higher id)."""
+    inbox = TaskList.objects.get(owner=racer)
+    editor = create_user("erin", "editor-password-123")
+    services.share_list(task_list=inbox, username="erin", role=Role.EDITOR, by=None)
+    task = services.add_task(task_list=inbox, title="Assigned", by=None).task
+    task = services.edit_task(task=task, changes={"assignee": editor}, by=None)
+    done = services.toggle_task(
+        task=services.add_task(task_list=inbox, title="Done", by=None).task, by=None
+    )
+    later = services.create_list(owner=racer, name="Later")
+    return {"inbox": inbox, "editor": editor, "task": task, "done": done, "later": later}
+
+
+WRITES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "toggle": lambda team: services.toggle_task(task=team["task"], by=None),
+    "delete": lambda team: services.delete_task(task=team["task"], by=None),
+    "edit": lambda team: services.edit_task(task=team["task"], changes={"title": "New"}, by=None),
+    "move": lambda team: services.edit_task(
+        task=team["task"], changes={"list": team["later"], "assignee": None}, by=None
+    ),
+    "remove the assignee": lambda team: services.remove_member(
+        task_list=team["inbox"], member=team["editor"], by=None
+    ),
+    "mark done": lambda team: services.set_done(tasks=Task.objects.all(), done=True, by=None),
+    "delete many": lambda team: services.delete_tasks(tasks=Task.objects.all(), by=None),
+    "purge": lambda team: services.purge_completed(before=timezone.now()),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_task_write_waits_for_its_list_before_locking_a_task(team, write):
+    inbox = team["inbox"]
+    tasks = [team["task"].pk, team["done"].pk]
+    waits_for_the_list_first(lambda: WRITES[write](team), inbox.pk, tasks)
+    inbox.refresh_from_db()
+    assert inbox.counts == Task.objects.in_list(inbox).counts()

@@ -402,6 +402,22 @@ def test_editing_saves_every_field(owner_client, owner, inbox, make_task):
     )
 
 
+def test_a_task_moved_on_its_edit_page_goes_last_in_its_new_list(
+    owner_client, owner, inbox, make_task
+):
+    work = TaskList.objects.create(owner=owner, name="Work")
+    make_task(work, "Already there")
+    make_task(work, "Also there")
+    task = make_task(inbox, "Moving")
+    data = {"title": "Moving", "priority": "normal", "list": work.pk}
+    assert owner_client.post(reverse("todos:edit", args=[task.pk]), data).status_code == 302
+    assert [t.title for t in Task.objects.in_list(work)] == [
+        "Already there",
+        "Also there",
+        "Moving",
+    ]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.contrib.auth.models import User
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
 from django.http import HttpRequest
@@ -32,7 +33,7 @@ from tests.support.db import bulk_tasks, db_url
 from tests.support.http import HttpClient, Response, session_cookies
 from tests.support.live import AppProcess, app_serving
 from todos import services
-from todos.models import Activity, Task, TaskList, Verb
+from todos.models import Activity, Membership, Role, Task, TaskList, Verb, assignable_users
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -257,3 +258,152 @@ def _delete_task(task_id: int) -> None:
         Task.objects.filter(pk=task_id).delete()
     finally:
         connection.close()
+
+
+MIXED_CLIENTS = 10
+MIXED_ROUNDS = 20
+MIXED_TASKS = 3  # few, so every round's clients write the same rows
+EDITORS = ("erin", "ezra", "emma")
+
+
+def _editor(username: str, shared_lists: list[TaskList]) -> User:
+    user = User.objects.create_user(username, password=f"{username}-password-123")
+    for task_list in shared_lists:
+        services.share_list(task_list=task_list, username=username, role=Role.EDITOR, by=None)
+    return user
+
+
+def _editing_again(user: User, shared_lists: list[TaskList]) -> None:
+    """Back to an editor of every list, whatever the last round made of them."""
+    for task_list in shared_lists:
+        membership = Membership.objects.filter(task_list=task_list, user=user).first()
+        if membership is None:
+            services.share_list(
+                task_list=task_list, username=user.get_username(), role=Role.EDITOR, by=None
+            )
+        elif membership.role != Role.EDITOR:
+            services.set_role(task_list=task_list, member=user, role=Role.EDITOR, by=None)
+
+
+def test_ten_clients_mixing_edits_ticks_deletes_moves_and_member_changes_get_no_5xx(
+    server, owner, inbox
+):
+    """Each round, ten clients (the owner and three editors) write the same few tasks at once:
+    edits that assign them, moves between two lists, ticks, deletes, and the owner's removals
+    and role changes of the editors. Every write locks lists before tasks, so none deadlocks."""
+    elsewhere = services.create_list(owner=owner, name="Elsewhere")
+    lists = [inbox, elsewhere]
+    editors = [_editor(username, lists) for username in EDITORS]
+    people = [owner, *editors]
+    task_actions = ["edit", "edit", "move", "toggle", "toggle", "delete"]
+    member_actions = ["remove", "role"]
+    clients = [
+        (user, server.client(session_cookies(user)))
+        for user in [owner, owner, owner, *editors, *editors, editors[0]]
+    ][:MIXED_CLIENTS]
+    statuses: Counter[tuple[str, int]] = Counter()
+    lock = threading.Lock()
+    rng = random.Random(19)
+
+    def post(client: HttpClient, action: str, task_id: int, plan: random.Random) -> Response:
+        if action in {"toggle", "delete"}:
+            return client.post(reverse(f"todos:{action}", args=[task_id]))
+        if action in {"edit", "move"}:
+            target = elsewhere if action == "move" else plan.choice(lists)
+            assignee = plan.choice(["", *(str(person.pk) for person in people)])
+            data = {
+                "title": f"Edited {plan.randrange(1000)}",
+                "priority": plan.choice(["low", "normal", "high"]),
+                "list": str(target.pk),
+                "assignee": assignee,
+            }
+            return client.post(reverse("todos:edit", args=[task_id]), data)
+        task_list = plan.choice(lists)
+        member = {"member": str(plan.choice(editors).pk)}
+        if action == "remove":
+            return client.post(reverse("todos:member-remove", args=[task_list.pk]), member)
+        url = reverse("todos:member-role", args=[task_list.pk])
+        return client.post(url, {**member, "role": plan.choice(list(Role))})
+
+    def racer(user: User, client: HttpClient, ids: list[int], seed: int) -> Callable[[], None]:
+        plan = random.Random(seed)
+        actions = task_actions + (member_actions if user == owner else [])
+
+        def work() -> None:
+            for _ in range(2):
+                action = plan.choice(actions)
+                response = post(client, action, plan.choice(ids), plan)
+                client.cookies.pop("messages", None)
+                with lock:
+                    statuses[(action, response.status)] += 1
+
+        return work
+
+    for _round in range(MIXED_ROUNDS):
+        for editor in editors:
+            _editing_again(editor, lists)
+        ids = [
+            services.add_task(task_list=inbox, title=f"Shared {n}", by=owner).task.pk
+            for n in range(MIXED_TASKS)
+        ]
+        _run_at_once([racer(user, client, ids, rng.randrange(2**32)) for user, client in clients])
+
+    print(f"mixed writers, {MIXED_ROUNDS} rounds: {dict(sorted(statuses.items()))}")
+    failed = {key: count for key, count in statuses.items() if key[1] >= 500}
+    assert failed == {}, _errors_in(server.output)
+    # Everyone got an answer they can act on: done, refused (400, 403, 409) or gone (404).
+    assert {status for _action, status in statuses} <= {302, 400, 403, 404, 409}
+    for task_list in lists:
+        task_list.refresh_from_db()
+        assert task_list.counts == Task.objects.in_list(task_list).counts()
+        holders = set(assignable_users(task_list).values_list("pk", flat=True))
+        assigned = Task.objects.in_list(task_list).exclude(assignee=None)
+        assert set(assigned.values_list("assignee_id", flat=True)) <= holders
+
+
+ASSIGN_ROUNDS = 16
+
+
+def test_assigning_a_task_to_an_editor_being_removed_never_leaves_it_with_them(
+    server, owner, inbox, editor
+):
+    """Each round the owner, in two tabs, assigns a new task to erin and removes erin from the
+    list at once. Whichever goes first, the task ends unassigned: the assignment is refused
+    (400) or the removal takes it back."""
+    assigning, removing = (server.client(session_cookies(owner)) for _ in range(2))
+    remove_url = reverse("todos:member-remove", args=[inbox.pk])
+    outcomes: Counter[tuple[str, int]] = Counter()
+    kept: list[int] = []
+
+    for round_number in range(ASSIGN_ROUNDS):
+        services.share_list(task_list=inbox, username="erin", role=Role.EDITOR, by=None)
+        task = services.add_task(task_list=inbox, title=f"Round {round_number}", by=owner).task
+        edit_url = reverse("todos:edit", args=[task.pk])
+        assignment = {"title": task.title, "priority": "normal", "list": str(inbox.pk)}
+        assignment["assignee"] = str(editor.pk)
+        answers: dict[str, Response] = {}
+        _run_at_once(
+            [
+                _answer(answers, "assign", assigning, edit_url, assignment),
+                _answer(answers, "remove", removing, remove_url, {"member": str(editor.pk)}),
+            ]
+        )
+        for client in (assigning, removing):
+            client.cookies.pop("messages", None)
+        outcomes.update((action, response.status) for action, response in answers.items())
+        task.refresh_from_db()
+        if task.assignee_id is not None:
+            kept.append(round_number)
+
+    print(f"assigning while removing, {ASSIGN_ROUNDS} rounds: {dict(outcomes)}; kept by: {kept}")
+    assert kept == [], "the task stayed assigned to someone no longer in the list"
+    assert set(outcomes) <= {("assign", 302), ("assign", 400), ("remove", 302)}
+
+
+def _answer(
+    answers: dict[str, Response], name: str, client: HttpClient, url: str, data: dict[str, str]
+) -> Callable[[], None]:
+    def post() -> None:
+        answers[name] = client.post(url, data)
+
+    return post

@@ -5,7 +5,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from . import services
 from .models import Activity, Membership, Role, Task, TaskList
@@ -52,6 +52,12 @@ class TaskListAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
     inlines = [MembershipInline]
+
+    def delete_model(self, request: HttpRequest, obj: TaskList) -> None:
+        services.delete_lists(list_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TaskList]) -> None:
+        services.delete_lists(list_ids=queryset.values_list("pk", flat=True))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Membership:
@@ -120,20 +126,17 @@ class TaskAdmin(admin.ModelAdmin):
     readonly_fields = ["completed_at", "created_at", "updated_at", "version"]
     actions = ["mark_done", "mark_open"]
 
-    # Saves and deletes here bypass todos.services, so the lists' counters are recounted after.
     def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
-        before = form.initial.get("list") if change else None
-        super().save_model(request, obj, form, change)
-        services.recount_lists(list_ids=[obj.list_id, *([before] if before else [])])
+        try:
+            services.save_task(task=obj, was_in=form.initial.get("list") if change else None)
+        except Task.DoesNotExist as exc:
+            raise Http404("The task was deleted or moved since this page was opened.") from exc
 
     def delete_model(self, request: HttpRequest, obj: Task) -> None:
-        super().delete_model(request, obj)
-        services.recount_lists(list_ids=[obj.list_id])
+        services.delete_task(task=obj, by=_actor(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
-        list_ids = list(queryset.values_list("list_id", flat=True).distinct())
-        super().delete_queryset(request, queryset)
-        services.recount_lists(list_ids=list_ids)
+        services.delete_tasks(tasks=queryset, by=_actor(request))
 
     @admin.display(description="owner", ordering="list__owner__username")
     def owner(self, task: Task) -> str:

@@ -113,21 +113,6 @@ class TaskEditForm(_TitleRules, forms.ModelForm):
     def opened_at(self) -> int | None:
         return self.cleaned_data.get("version")
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        target, assignee = cleaned.get("list"), cleaned.get("assignee")
-        if target and assignee and not assignable_users(target).filter(pk=assignee.pk).exists():
-            self.add_error(
-                "assignee",
-                ValidationError(
-                    _("%(username)s cannot edit “%(name)s”, so cannot be assigned there."),
-                    code="not_assignable",
-                    params={"username": assignee.get_username(), "name": target.name},
-                ),
-            )
-        return cleaned
-
 
 class TaskListForm(forms.ModelForm):
     """A list's name. Whether the owner already has a list of that name is decided where it

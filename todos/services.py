@@ -4,7 +4,7 @@ these functions; none of them opens a transaction of its own.
 Each function is one transaction and takes its row locks in one global order, so that no two
 writers ever wait for each other in a cycle:
 
-1. a user's list rows, in id order (only ``delete_list`` needs more than one);
+1. list rows, in id order (moves, the deletes of lists and imports lock more than one);
 2. then that list's membership rows;
 3. then task rows.
 
@@ -19,16 +19,25 @@ each write locks:
   take a new position (adds, imports) or touch many of a list's tasks take turns on it, so every
   task gets its own position and a bulk update never interleaves with another; bulk writes then
   recount the list.
-- ``toggle_task``, ``delete_task``: the list row (its counters change), then the task's row. A
-  task deleted meanwhile raises ``Task.DoesNotExist`` (a 404 for a view), never a 500 and never a
-  task brought back.
-- ``edit_task``: the task's row; moving it to another list first locks both lists in id order
-  (rule 1 before rule 3), since it takes a position there and both lists' counters change. It
-  compares the task's ``version``, under the row lock, with the version its form was opened at,
-  so of two people editing one task the second is asked again instead of overwriting the first.
+- ``toggle_task``, ``delete_task``: the list row (its counters change), then the task's row,
+  looked for in that list. A task deleted meanwhile, or moved out of the list, raises
+  ``Task.DoesNotExist`` (a 404 for a view), never a 500 and never a task brought back.
+- ``edit_task``: the task's list row, and the other list's too when it moves there (both in id
+  order, since it takes a position there and both lists' counters change), then the task's row.
+  It compares the task's ``version``, under the row lock, with the version its form was opened
+  at, so of two people editing one task the second is asked again instead of overwriting the
+  first; and it checks the assignee under the list's lock, so an assignment and that person's
+  removal from the list (which locks the list too) never leave a task assigned to an outsider.
+- ``save_task`` (the admin's save of a whole task): as ``edit_task``.
+- ``set_done``, ``delete_tasks``, ``purge_completed``: any lists' tasks, one list at a time in id
+  order, each its own transaction under that list's row, as ``toggle_all``.
 - ``create_list``, ``rename_list``: nothing; the (owner, name) unique constraint is the arbiter,
   and losing a race raises the same ``ValidationError`` a sequential duplicate does.
-- ``delete_list``: all of the owner's list rows, so two deletes cannot both see "not the last".
+- ``delete_list``: all of the owner's list rows, so two deletes cannot both see "not the last";
+  ``delete_lists`` (the admin's) the rows it deletes, in id order. Either way the rows are
+  locked before the cascade deletes the lists' tasks, which it does before the lists.
+- deleting an account (``accounts.services.delete_account``): ``lock_lists_for_deleting``
+  first, every list the cascade writes (their tasks are deleted or unassigned), in id order.
 - ``share_list``, ``set_role``, ``remove_member``, ``leave_list``, ``transfer_list``: the list
   row, then its membership rows. Membership changes of one list take turns, so "the owner is not
   also a member" (which no constraint can state across two tables) is decided here, and an
@@ -39,8 +48,9 @@ each write locks:
 Every write also appends one ``Activity`` entry (who, what, which list and task, the old and new
 values of what an edit changed) with one INSERT inside its own transaction, so a write and its
 entry are kept or lost together. An entry locks nothing that others wait for (a new row). The
-exception is ``delete_list``: a list's history goes with it. ``by`` is the user who acts, or None
-for the system (operator commands).
+exceptions: ``delete_list`` and ``delete_lists``, since a list's history goes with it, and
+``save_task``, which the admin's own log records. ``by`` is the user who acts, or None for the
+system (operator commands).
 
 Who may call which write (owner, editor, viewer) is decided before, by the views' lookups through
 ``TaskList.objects.visible_to``/``editable_by``; these functions keep the data's invariants.
@@ -50,14 +60,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -68,6 +78,7 @@ from .models import (
     Role,
     Task,
     TaskList,
+    TaskQuerySet,
     Verb,
     assignable_users,
 )
@@ -82,6 +93,7 @@ ALREADY_OWNER = _("%(username)s owns this list already.")
 ALREADY_MEMBER = _("%(username)s is a member already; change their role below.")
 NOT_A_MEMBER = _("%(username)s is not a member of this list.")
 NEW_OWNER_HAS_NAME = _("%(username)s already has a list called “%(name)s”.")
+NOT_ASSIGNABLE = _("%(username)s cannot edit “%(name)s”, so cannot be assigned there.")
 
 # Who a write is by: a user, or None for the system (operator commands).
 Actor = AbstractBaseUser | None
@@ -182,6 +194,15 @@ def delete_list(*, task_list: TaskList) -> None:
     task_list.delete()
 
 
+@transaction.atomic
+def delete_lists(*, list_ids: Iterable[int]) -> None:
+    """Delete the lists with their tasks and history (the admin's delete, which may take an
+    owner's last list too). Their rows are locked first, in id order: the cascade deletes a
+    list's tasks before the list."""
+    locked = TaskList.objects.filter(pk__in=list(list_ids)).lock_in_order()
+    TaskList.objects.filter(pk__in=locked).delete()
+
+
 # --- tasks ----------------------------------------------------------------------------------------
 
 
@@ -250,11 +271,32 @@ def _tasks_phrase(number: int) -> str:
     return f"{number} task{'' if number == 1 else 's'}"
 
 
+def _locked_task(task_id: int, list_id: int, *, also: int | None = None) -> Task:
+    """The task's row, locked after the row of the list it is in (``list_id``) and of ``also``,
+    another list, in id order: lists before tasks. Looked for in that list, whose lock this
+    transaction holds: moved out of it meanwhile, the task is as gone (Task.DoesNotExist)."""
+    lists = [list_id] if also is None else [list_id, also]
+    TaskList.objects.filter(pk__in=lists).lock_in_order()
+    return Task.objects.filter(list_id=list_id).locked(task_id)
+
+
+def _check_assignable(task: Task) -> None:
+    """Under its list's lock, so no membership change of that list interleaves: the task's
+    assignee is someone who may hold its tasks (models.assignable_users)."""
+    if task.assignee_id is None:
+        return
+    if not assignable_users(task.list).filter(pk=task.assignee_id).exists():
+        raise ValidationError(
+            NOT_ASSIGNABLE,
+            code="not_assignable",
+            params={"username": task.assignee_name, "name": task.list.name},
+        )
+
+
 @transaction.atomic
 def toggle_task(*, task: Task, by: Actor) -> Task:
     """Mark the task done, or open again if it was done."""
-    TaskList.objects.locked(task.list_id)
-    locked = Task.objects.locked(task.pk)
+    locked = _locked_task(task.pk, task.list_id)
     locked.set_done(not locked.done)
     locked.version += 1
     locked.save(update_fields=["done", "completed_at", "updated_at", "version"])
@@ -279,22 +321,26 @@ def edit_task(
     """Save the changed fields (any of EDITABLE_FIELDS); a task moved to another list goes last
     there. Raises Task.DoesNotExist if the task was deleted meanwhile: it is never re-inserted.
     With ``version`` (the one the edit form was opened at), raises EditConflict, and saves
-    nothing, if the task has been written since. The history entry, in the list the task ends
-    up in, keeps each field's old and new value."""
+    nothing, if the task has been written since. ValidationError(code="not_assignable"), and
+    nothing saved, if its assignee may not hold the list's tasks (any more). The history entry,
+    in the list the task ends up in, keeps each field's old and new value."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    # Where the task is stored: a ModelForm has already set the given instance's fields.
+    source_id = Task.objects.filter(pk=task.pk).values_list("list_id", flat=True).first()
+    if source_id is None:
+        raise Task.DoesNotExist
     target: TaskList | None = changes.get("list")
-    moved = target is not None and target.pk != task.list_id
-    if target is not None and moved:
-        TaskList.objects.filter(pk__in=[task.list_id, target.pk]).lock_in_order()
-    locked = Task.objects.locked(task.pk)
+    moved = target is not None and target.pk != source_id
+    locked = _locked_task(task.pk, source_id, also=target.pk if target is not None else None)
     if version is not None and locked.version != version:
         raise EditConflict(locked)
-    source_id = locked.list_id
     before = {field: getattr(locked, field) for field in changes}
     for field, value in changes.items():
         setattr(locked, field, value)
+    if "assignee" in changes or moved:
+        _check_assignable(locked)
     locked.version += 1
     saved = [*changes, "updated_at", "version"]
     if moved:
@@ -315,9 +361,8 @@ def edit_task(
 @transaction.atomic
 def delete_task(*, task: Task, by: Actor) -> None:
     """Delete the task; one already gone is not an error (and leaves no entry)."""
-    TaskList.objects.locked(task.list_id)
     try:
-        gone = Task.objects.locked(task.pk)
+        gone = _locked_task(task.pk, task.list_id)
     except Task.DoesNotExist:
         return
     gone.delete()
@@ -348,26 +393,60 @@ def clear_completed(*, task_list: TaskList, by: Actor) -> int:
     return deleted
 
 
-def set_done(*, tasks: QuerySet[Task], done: bool, by: Actor) -> int:
-    """Mark any tasks (the admin's bulk actions) done or open, one list at a time in id order,
-    each under its list's lock as toggle_all is. Returns how many changed."""
-    changed = 0
-    list_ids = sorted(set(tasks.values_list("list_id", flat=True)))
-    for list_id in list_ids:
+def _list_by_list(
+    tasks: QuerySet[Task], by: Actor, verb: Verb, write: Callable[[TaskQuerySet], int]
+) -> int:
+    """``write`` the tasks (any lists') one list at a time in id order, each in a transaction
+    of its own under that list's lock, as toggle_all is; then recount the list and record one
+    entry. Returns how many tasks were written."""
+    written = 0
+    for list_id in sorted(set(tasks.values_list("list_id", flat=True))):
         with transaction.atomic():
-            TaskList.objects.locked(list_id)
-            in_list = Task.objects.filter(pk__in=tasks.filter(list_id=list_id).values("pk"))
-            count = in_list.mark_done() if done else in_list.mark_open()
+            if not TaskList.objects.filter(pk=list_id).lock_in_order():
+                continue  # deleted meanwhile, with its tasks
+            count = write(Task.objects.filter(pk__in=tasks.filter(list_id=list_id).values("pk")))
             _recount(list_id)
-            verb = Verb.COMPLETE_ALL if done else Verb.REOPEN_ALL
             _record(list_id, by, verb, subject=_tasks_phrase(count))
-            changed += count
-    return changed
+            written += count
+    return written
+
+
+def set_done(*, tasks: QuerySet[Task], done: bool, by: Actor) -> int:
+    """Mark any tasks (the admin's bulk actions) done or open. Returns how many changed."""
+    if done:
+        return _list_by_list(tasks, by, Verb.COMPLETE_ALL, TaskQuerySet.mark_done)
+    return _list_by_list(tasks, by, Verb.REOPEN_ALL, TaskQuerySet.mark_open)
+
+
+def delete_tasks(*, tasks: QuerySet[Task], by: Actor) -> int:
+    """Delete any tasks (the admin's bulk delete). Returns how many."""
+    return _list_by_list(tasks, by, Verb.DELETE, _delete)
+
+
+def _delete(tasks: TaskQuerySet) -> int:
+    deleted, _per_model = tasks.delete()
+    return deleted
+
+
+@transaction.atomic
+def save_task(*, task: Task, was_in: int | None) -> Task:
+    """Save a task the admin built or changed, any of its fields, as a whole: under the locks of
+    the list it was in (``was_in``, None for a new task) and the one it is in now, then recount
+    both. Task.DoesNotExist if it was deleted, or moved out of ``was_in``, meanwhile."""
+    if was_in is None:
+        TaskList.objects.filter(pk=task.list_id).lock_in_order()
+    else:
+        stored = _locked_task(task.pk, was_in, also=task.list_id)
+        task.version = stored.version + 1
+    task.save()
+    for list_id in sorted({task.list_id, was_in or task.list_id}):
+        _recount(list_id)
+    return task
 
 
 def recount_lists(*, list_ids: Iterable[int]) -> None:
-    """Set the lists' counters from their tasks, each under its lock (after the admin's own
-    create, change and delete of tasks, which do not go through the functions above)."""
+    """Set the lists' counters from their tasks, each under its lock, after tasks were made
+    directly (test data)."""
     for list_id in sorted(set(list_ids)):
         with transaction.atomic():
             if TaskList.objects.filter(pk=list_id).lock_in_order():
@@ -376,16 +455,7 @@ def recount_lists(*, list_ids: Iterable[int]) -> None:
 
 def purge_completed(*, before: dt.datetime) -> int:
     """Delete tasks completed before the moment, one list at a time under its lock."""
-    purged = 0
-    old = Task.objects.completed_before(before)
-    for list_id in sorted(set(old.values_list("list_id", flat=True))):
-        with transaction.atomic():
-            TaskList.objects.locked(list_id)
-            deleted, _per_model = old.filter(list_id=list_id).delete()
-            _recount(list_id)
-            _record(list_id, None, Verb.PURGE, subject=_tasks_phrase(deleted))
-            purged += deleted
-    return purged
+    return _list_by_list(Task.objects.completed_before(before), None, Verb.PURGE, _delete)
 
 
 class ImportedList(NamedTuple):
@@ -536,6 +606,18 @@ def lists_assigning(user_id: int) -> list[int]:
     """The lists with tasks assigned to the user, whose rows show the user's name."""
     assigned = Task.objects.filter(assignee_id=user_id).order_by()
     return sorted(set(assigned.values_list("list_id", flat=True)))
+
+
+def lock_lists_for_deleting(*, user: AbstractBaseUser) -> None:
+    """In the transaction that deletes the user (accounts.services.delete_account), before the
+    delete: lock, in id order, every list whose rows the cascade writes. Those are the user's own
+    lists (deleted, their tasks first), those they are a member of, and those with tasks
+    assigned to or made by them (set to nobody). Their ids are read first, without locks."""
+    tasks = Task.objects.filter(Q(assignee_id=user.pk) | Q(created_by_id=user.pk)).order_by()
+    ids = set(tasks.values_list("list_id", flat=True))
+    ids |= set(TaskList.objects.filter(owner_id=user.pk).values_list("pk", flat=True))
+    ids |= set(Membership.objects.filter(user_id=user.pk).values_list("task_list_id", flat=True))
+    TaskList.objects.filter(pk__in=ids).lock_in_order()
 
 
 def names_changed(*, list_ids: Iterable[int]) -> None:

@@ -252,16 +252,19 @@ def task_edit(request: AuthenticatedRequest, task: Task) -> HttpResponse:
         changes = form.changes()
         moved = "list" in changes
         try:
-            task = services.edit_task(
+            saved = services.edit_task(
                 task=task, changes=changes, by=request.user, version=form.opened_at()
             )
         except services.EditConflict as conflict:
             return _edit_conflict(request, conflict.current, changes)
-        messages.success(request, _("Saved “%(title)s”.") % {"title": task.title})
-        # Back to the page the edit started from, unless the task now lives in another list.
-        return (
-            redirect(task.list) if moved else _redirect_back(request, task.list.get_absolute_url())
-        )
+        except ValidationError as exc:  # the assignee may not hold the list's tasks (any more)
+            form.add_error("assignee", exc)
+        else:
+            messages.success(request, _("Saved “%(title)s”.") % {"title": saved.title})
+            # Back to the page the edit started from, unless the task now lives in another list.
+            if moved:
+                return redirect(saved.list)
+            return _redirect_back(request, saved.list.get_absolute_url())
     status = 400 if form.errors else 200
     context = {"form": form, "task": task, "next": _safe_next(request, request.GET.get("next", ""))}
     return _render(request, "todos/task_edit.html", "todos/_task_form.html", context, status)

@@ -448,3 +448,19 @@ def test_seed_demo_makes_some_repeating_tasks(db):
         Rule.parse(task.repeat_rule)
         assert task.due_date is not None
         assert task.repeat_text.startswith("Repeats ")
+
+
+def test_a_rule_saved_over_a_newer_version_is_a_conflict_naming_repeat(
+    owner, owner_client, inbox, make_task, today
+):
+    task = make_task(inbox, due_date=today)
+    opened_at = task.version
+    services.edit_task(task=task, changes={"title": "Renamed"}, by=owner)
+    response = owner_client.post(
+        reverse("todos:edit", args=[task.pk]),
+        {**_form_of(task), "repeat": "DAILY", "version": str(opened_at)},
+    )
+    assert response.status_code == 409
+    assert "<li>Repeat: “FREQ=DAILY”" in response.content.decode()
+    task.refresh_from_db()
+    assert task.repeat_rule == ""

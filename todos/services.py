@@ -336,8 +336,8 @@ def toggle_task(*, task: Task, by: Actor, due_seen: dt.date | None = None) -> Ta
     """Mark the task done, or open again if it was done. An open repeating task moves on to its
     next due date instead (done for good once its series has ended). ``due_seen`` is the due
     date the completing page showed: when a repeating task's is no longer that, the occurrence
-    was completed meanwhile (two members, two tabs) and nothing is done, so two completions
-    racing move it on once."""
+    was completed (or re-dated) meanwhile, by another member or tab, and nothing is done, so
+    two completions racing move it on once."""
     locked = _locked_task(task.pk, task.list_id)
     if not locked.done and locked.repeat_rule:
         if due_seen is not None and locked.due_date != due_seen:

@@ -20,7 +20,8 @@ def _row(**changes: Any) -> tuple[Any, ...]:
     """A row as TaskQuerySet.row_values() gives it."""
     shown = {"id": 1, "list_id": 2, "title": "Buy milk", "done": False, "priority": "normal"}
     extra = {"due_date": None, "position": 0, "assignee_id": None, "assignee__username": None}
-    values = {**shown, **extra, **changes}
+    repeats = {"repeat_rule": "", "repeat_from_completion": False}
+    values = {**shown, **extra, **repeats, **changes}
     return tuple(values[field] for field in (*ROW_FIELDS, *ROW_RELATED_FIELDS))
 
 
@@ -37,6 +38,8 @@ def test_a_rows_cache_key_changes_with_anything_the_row_shows() -> None:
         _row(position=1),
         _row(assignee_id=5, assignee__username="ann"),
         _row(assignee_id=5, assignee__username="bob"),  # renamed: the same id, another name
+        _row(repeat_rule="FREQ=DAILY"),
+        _row(repeat_rule="FREQ=DAILY", repeat_from_completion=True),
     ]
     pages = [
         (dt.date(2026, 1, 2), "/?q=milk", True, "en"),
@@ -60,6 +63,13 @@ def test_a_row_rendered_from_its_values_is_the_row_of_the_task(inbox, owner, mak
         assignee=owner,
     )
     make_task(inbox, "Overdue", priority="low", due_date=dt.date(2025, 12, 31))
+    make_task(
+        inbox,
+        "Repeating",
+        due_date=dt.date(2026, 1, 1),
+        repeat_rule="FREQ=WEEKLY;INTERVAL=2",
+        repeat_from_completion=True,
+    )
     template = get_template("todos/_task.html")
     for can_edit in (True, False):
         context = {"today": dt.date(2026, 1, 1), "back": "/?q=a", "can_edit": can_edit}

@@ -9,12 +9,15 @@
   and the rows add up: those at the start, plus those added, minus those the "Cleared N completed
   tasks" messages and the history's deletions counted; readers viewing the page meanwhile keep it
   in every worker, and afterwards every worker serves the same, exact page.
+* four ticks of one repeating task's occurrence at once, in rounds: it moves on exactly once.
 
 Nothing here asserts on timing: the machine is small and shared.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import random
 import re
 import threading
@@ -407,3 +410,36 @@ def _answer(
         answers[name] = client.post(url, data)
 
     return post
+
+
+def test_completions_of_one_repeating_occurrence_racing_move_it_on_exactly_once(
+    server, owner, shared, editor
+):
+    """Each round, four clients (the owner and an editor, two tabs each) tick the same daily
+    task due today at once, as its row sends the tick (with the due date it shows): one moves it
+    to tomorrow, the others find it moved on and change nothing."""
+    clients = [server.client(session_cookies(user)) for user in (owner, owner, editor, editor)]
+    today = timezone.localdate()
+    for round_number in range(5):
+        task = Task.objects.create(
+            list=shared,
+            title=f"Water plants {round_number}",
+            due_date=today,
+            repeat_rule="FREQ=DAILY",
+        )
+        services.recount_lists(list_ids=[shared.pk])
+        url = f"{reverse('todos:toggle', args=[task.pk])}?due={today.isoformat()}"
+        statuses: list[int] = []
+
+        def tick(client: HttpClient, url: str = url, statuses: list[int] = statuses) -> None:
+            statuses.append(client.post(url, {"next": shared.get_absolute_url()}).status)
+
+        _run_at_once([functools.partial(tick, client) for client in clients])
+
+        task.refresh_from_db()
+        assert statuses == [302] * len(clients), _errors_in(server.output)
+        assert (task.done, task.due_date) == (False, today + dt.timedelta(days=1))
+        completions = Activity.objects.filter(task_id=task.pk, verb=Verb.COMPLETE)
+        assert completions.count() == 1
+        shared.refresh_from_db()
+        assert shared.counts == Task.objects.in_list(shared).counts()

@@ -115,10 +115,11 @@ class TaskAdmin(admin.ModelAdmin):
         "assignee",
         "priority",
         "due_date",
+        "repeats",
         "done",
         "updated_at",
     ]
-    list_filter = ["done", "priority", "due_date", "created_at"]
+    list_filter = ["done", "priority", "due_date", "repeat_from_completion", "created_at"]
     search_fields = ["title", "notes", "list__name", "list__owner__username", "assignee__username"]
     list_select_related = ["list__owner", "assignee"]
     raw_id_fields = ["list", "assignee", "created_by"]
@@ -137,6 +138,10 @@ class TaskAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         services.delete_tasks(tasks=queryset, by=_actor(request))
+
+    @admin.display(description="repeats", ordering="repeat_rule")
+    def repeats(self, task: Task) -> str:
+        return task.repeat_text
 
     @admin.display(description="owner", ordering="list__owner__username")
     def owner(self, task: Task) -> str:

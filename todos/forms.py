@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from typing import TYPE_CHECKING, Any, cast
 
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role, Task, TaskList, TaskState, assignable_users
+from .repeat import Frequency, Rule, Weekday
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -69,24 +71,77 @@ class ListChoiceField(forms.ModelChoiceField):
         return f"{task_list.name} ({task_list.owner.get_username()})"
 
 
+REPEAT_NEEDS_DUE_DATE = _("Give a repeating task a due date.")
+ONE_END = _("End after a number of times or on a date, not both.")
+_DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class TaskEditForm(_TitleRules, forms.ModelForm):
     # The task's version when the form was opened (todos.services.edit_task refuses to save over
     # a newer one). Optional: a client that sends none saves as before, last write wins.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # The repeat rule's parts (todos.repeat.Rule), plain fields that work without JavaScript.
+    repeat = forms.ChoiceField(label=_("Repeat"), choices=Frequency.choices, required=False)
+    repeat_interval = forms.IntegerField(
+        label=_("Repeat every"),
+        min_value=1,
+        max_value=999,
+        required=False,
+        initial=1,
+        help_text=_("How many days, weeks, months or years, as Repeat says."),
+    )
+    repeat_weekdays = forms.MultipleChoiceField(
+        label=_("On weekdays"),
+        choices=Weekday.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Weekly only. None chosen: the due date's weekday."),
+    )
+    repeat_last_day = forms.BooleanField(
+        label=_("On the last day of the month"),
+        required=False,
+        help_text=_("Monthly only. Otherwise the due date's day, in the months that have it."),
+    )
+    repeat_count = forms.IntegerField(
+        label=_("End after (times)"),
+        min_value=1,
+        max_value=9999,
+        required=False,
+        help_text=_("Counting the one due now."),
+    )
+    repeat_until = forms.DateField(
+        label=_("End on"),
+        required=False,
+        widget=_DATE_INPUT,
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+    )
+    field_order = [
+        *("title", "notes", "due_date", "repeat", "repeat_interval", "repeat_weekdays"),
+        *("repeat_last_day", "repeat_from_completion", "repeat_count", "repeat_until"),
+    ]
 
     class Meta:
         model = Task
-        fields = ["title", "notes", "due_date", "priority", "list", "assignee"]
+        fields = [
+            *("title", "notes", "due_date", "priority", "list", "assignee"),
+            "repeat_from_completion",
+        ]
         field_classes = {"list": ListChoiceField}
         labels = {
             "title": _("Title"),
             "notes": _("Notes"),
             "due_date": _("Due date"),
             "assignee": _("Assignee"),
+            "repeat_from_completion": _("Count from the completion date"),
+        }
+        help_texts = {
+            "repeat_from_completion": _(
+                "The next due date is the day it is done plus the interval."
+            ),
         }
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 4}),
-            "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "due_date": _DATE_INPUT,
         }
         error_messages = {
             "title": TITLE_ERRORS,
@@ -103,15 +158,74 @@ class TaskEditForm(_TitleRules, forms.ModelForm):
         assignee.queryset = assignable_users(self.instance.list).order_by("username")
         assignee.empty_label = _("Nobody")
         self.fields["version"].initial = self.instance.version
+        self.stored_rule = self.instance.repeat_rule
+        if self.stored_rule:
+            rule = Rule.parse(self.stored_rule)
+            self.initial.update(
+                {
+                    "repeat": rule.freq,
+                    "repeat_interval": rule.interval,
+                    "repeat_weekdays": list(rule.weekdays),
+                    "repeat_last_day": rule.last_day,
+                    "repeat_count": rule.count,
+                    "repeat_until": rule.until,
+                }
+            )
+
+    def clean(self) -> dict[str, Any]:
+        """Build the repeat rule from its parts (the instance's ``repeat_rule``): only the parts
+        the frequency uses count, and a repeating task needs a due date."""
+        super().clean()
+        data = self.cleaned_data
+        freq = data.get("repeat") or ""
+        if not freq:
+            data["repeat_from_completion"] = False
+            self.instance.repeat_rule = ""
+            return data
+        if not data.get("due_date") and "due_date" not in self.errors:
+            self.add_error("due_date", ValidationError(REPEAT_NEEDS_DUE_DATE, code="repeat_due"))
+        if data.get("repeat_count") and data.get("repeat_until"):
+            self.add_error("repeat_until", ValidationError(ONE_END, code="one_end"))
+            return data
+        self.instance.repeat_rule = str(
+            Rule(
+                freq=freq,
+                interval=data.get("repeat_interval") or 1,
+                weekdays=tuple(data.get("repeat_weekdays") or ()) if freq == "WEEKLY" else (),
+                last_day=bool(data.get("repeat_last_day")) and freq == "MONTHLY",
+                count=data.get("repeat_count"),
+                until=data.get("repeat_until"),
+            )
+        )
+        return data
 
     def changes(self) -> dict[str, Any]:
         """The task's fields the user changed, and their new values."""
-        return {
-            field: self.cleaned_data[field] for field in self.changed_data if field != "version"
+        changes = {
+            field: self.cleaned_data[field]
+            for field in self.changed_data
+            if field in self._meta.fields  # type: ignore[operator]
         }
+        if self.instance.repeat_rule != self.stored_rule:
+            changes["repeat_rule"] = self.instance.repeat_rule
+        return changes
+
+    def label_of(self, field: str) -> StrOrPromise:
+        """A changed field's label; the rule's is Repeat's."""
+        return (self.fields.get(field) or self.fields["repeat"]).label or field
 
     def opened_at(self) -> int | None:
         return self.cleaned_data.get("version")
+
+
+class ToggleForm(forms.Form):
+    """A tick's query string: ?due=YYYY-MM-DD, the due date the row showed, so that a repeating
+    task is moved on once however many ticks of that occurrence arrive."""
+
+    due = forms.DateField(required=False)
+
+    def due_seen(self) -> dt.date | None:
+        return self.cleaned_data.get("due") if self.is_valid() else None
 
 
 class TaskListForm(forms.ModelForm):

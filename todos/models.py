@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import (
     Case,
@@ -24,6 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from todo_site.database import COLLATION
+
+from . import repeat
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -223,7 +226,10 @@ class TaskState(models.TextChoices):
 # The fields a task row shows, and its assignee's name: the tasks page loads only these, as
 # tuples (TaskQuerySet.row_values()), and the row cache keys on them, so a row is re-rendered
 # exactly when one changes.
-ROW_FIELDS = ("id", "list_id", "title", "done", "priority", "due_date", "position", "assignee_id")
+ROW_FIELDS = (
+    *("id", "list_id", "title", "done", "priority", "due_date", "position", "assignee_id"),
+    *("repeat_rule", "repeat_from_completion"),
+)
 ROW_RELATED_FIELDS = ("assignee__username",)
 
 
@@ -303,6 +309,9 @@ class TaskQuerySet(LockingQuerySet["Task"]):
     def search(self, text: str) -> TaskQuerySet:
         return self.filter(title__icontains=text) if text else self
 
+    def repeating(self) -> TaskQuerySet:
+        return self.exclude(repeat_rule="")
+
     def overdue(self, today: dt.date) -> TaskQuerySet:
         return self.open().filter(due_date__lt=today)
 
@@ -337,6 +346,8 @@ class TaskQuerySet(LockingQuerySet["Task"]):
         return {"open": result["open"], "done": result["done"]}
 
     def mark_done(self) -> int:
+        """Mark the open tasks done as they are (a repeating one too: todos.services moves
+        those on instead, see complete_open)."""
         return self.open().update(
             done=True, completed_at=timezone.now(), updated_at=timezone.now(), version=NEXT_VERSION
         )
@@ -367,6 +378,20 @@ class Task(models.Model):
     done = models.BooleanField(_("done"), default=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # An RFC 5545 RRULE value for the series from due_date on, "" for a task that does not repeat
+    # (todos.repeat): completing it moves due_date on instead of marking it done.
+    repeat_rule = models.CharField(
+        _("repeat rule"),
+        max_length=repeat.MAX_RULE_LENGTH,
+        blank=True,
+        validators=[repeat.validate_rule],
+        help_text=_("An RRULE, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;COUNT=5."),
+    )
+    repeat_from_completion = models.BooleanField(
+        _("repeat from the completion date"),
+        default=False,
+        help_text=_("Count the interval from the day it is completed, not from its due date."),
+    )
     # Kept when its creator's account is deleted: the task belongs to the list, not to them.
     created_by = _user_or_none(_("created by"), related_name="created_tasks")
     # Someone who may change the list (see assignable_users); unassigned when they no longer may.
@@ -392,6 +417,12 @@ class Task(models.Model):
                 condition=Q(done=True, completed_at__isnull=False)
                 | Q(done=False, completed_at__isnull=True),
                 name="task_completed_at_iff_done",
+            ),
+            # The series is counted from the due date (todos.repeat).
+            models.CheckConstraint(
+                condition=Q(repeat_rule="") | Q(due_date__isnull=False),
+                name="task_repeat_needs_due_date",
+                violation_error_message=_("Give a repeating task a due date."),
             ),
         ]
         indexes = [
@@ -421,6 +452,17 @@ class Task(models.Model):
     @property
     def assignee_name(self) -> str:
         return self.assignee.get_username() if self.assignee else ""
+
+    @property
+    def repeat_text(self) -> str:
+        """How its row says it repeats ("Repeats daily"), "" if it does not."""
+        return repeat.describe(self.repeat_rule, from_completion=self.repeat_from_completion)
+
+    def clean(self) -> None:
+        if self.repeat_rule and self.repeat_from_completion:
+            rule = repeat.Rule.parse(self.repeat_rule)
+            if rule.weekdays or rule.last_day:
+                raise ValidationError(repeat.FROM_DUE_ONLY, code="from_due_only")
 
     @classmethod
     def from_row(cls, values: Sequence[Any]) -> Task:

@@ -15,13 +15,16 @@ list's ``version`` on in the same UPDATE (``_changed``, ``_recount``), which kep
 keyed on (todos.kept). Every write of a task adds one to its ``version`` in the same UPDATE. What
 each write locks:
 
-- ``add_task``, ``add_tasks``, ``toggle_all``, ``clear_completed``: the list row. Writers that
+- ``add_task``, ``add_tasks``, ``toggle_all``, ``clear_completed``: the list row (and
+  ``toggle_all`` then the rows of the repeating tasks it moves on, in id order). Writers that
   take a new position (adds, imports) or touch many of a list's tasks take turns on it, so every
   task gets its own position and a bulk update never interleaves with another; bulk writes then
   recount the list.
 - ``toggle_task``, ``delete_task``: the list row (its counters change), then the task's row,
   looked for in that list. A task deleted meanwhile, or moved out of the list, raises
-  ``Task.DoesNotExist`` (a 404 for a view), never a 500 and never a task brought back.
+  ``Task.DoesNotExist`` (a 404 for a view), never a 500 and never a task brought back. A
+  repeating task's next due date is decided under its row's lock, so two completions of one
+  occurrence move it on once.
 - ``edit_task``: the task's list row, and the other list's too when it moves there (both in id
   order, since it takes a position there and both lists' counters change), then the task's row.
   It compares the task's ``version``, under the row lock, with the version its form was opened
@@ -68,6 +71,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -82,9 +86,13 @@ from .models import (
     Verb,
     assignable_users,
 )
+from .repeat import Rule
 
 # Fields of a task that an edit may change (the edit form's fields, plus the list to move it to).
-EDITABLE_FIELDS = ("title", "notes", "due_date", "priority", "list", "assignee")
+EDITABLE_FIELDS = (
+    *("title", "notes", "due_date", "priority", "list", "assignee"),
+    *("repeat_rule", "repeat_from_completion"),
+)
 
 LIST_NAME_TAKEN = _("You already have a list called “%(name)s”.")
 LAST_LIST_STAYS = _("You need at least one list, so the last one stays.")
@@ -293,10 +301,49 @@ def _check_assignable(task: Task) -> None:
         )
 
 
+def _advance(task: Task, by: Actor) -> bool:
+    """Complete an open repeating task whose row this transaction has locked (after its list's):
+    move it on to its next due date, still open, with the occurrences used taken off its rule's
+    COUNT, and record the completion. False, and nothing written, when its series has ended."""
+    assert task.due_date is not None  # noqa: S101 - a constraint: a repeating task has one
+    following = Rule.parse(task.repeat_rule).next_due(
+        due=task.due_date, today=timezone.localdate(), from_completion=task.repeat_from_completion
+    )
+    if following is None:
+        return False
+    old_due, (task.due_date, rule) = task.due_date, following
+    task.repeat_rule = str(rule)
+    task.version += 1
+    task.save(update_fields=["due_date", "repeat_rule", "updated_at", "version"])
+    _changed(task.list_id)
+    _record(
+        task.list_id, by, Verb.COMPLETE, task=task, changes={"due_date": (old_due, task.due_date)}
+    )
+    return True
+
+
+def _complete_open(tasks: TaskQuerySet, by: Actor) -> int:
+    """Complete the open ones of the tasks, whose list's row this transaction has locked: each
+    repeating one moves on to its next due date (its row locked, in id order), the others, and
+    repeating ones whose series ended, are marked done in one UPDATE. Returns how many."""
+    repeating = tasks.open().repeating().order_by("pk").select_for_update()
+    advanced = [task.pk for task in repeating if _advance(task, by)]
+    return len(advanced) + tasks.exclude(pk__in=advanced).mark_done()
+
+
 @transaction.atomic
-def toggle_task(*, task: Task, by: Actor) -> Task:
-    """Mark the task done, or open again if it was done."""
+def toggle_task(*, task: Task, by: Actor, due_seen: dt.date | None = None) -> Task:
+    """Mark the task done, or open again if it was done. An open repeating task moves on to its
+    next due date instead (done for good once its series has ended). ``due_seen`` is the due
+    date the completing page showed: when a repeating task's is no longer that, the occurrence
+    was completed (or re-dated) meanwhile, by another member or tab, and nothing is done, so
+    two completions racing move it on once."""
     locked = _locked_task(task.pk, task.list_id)
+    if not locked.done and locked.repeat_rule:
+        if due_seen is not None and locked.due_date != due_seen:
+            return locked
+        if _advance(locked, by):
+            return locked
     locked.set_done(not locked.done)
     locked.version += 1
     locked.save(update_fields=["done", "completed_at", "updated_at", "version"])
@@ -375,7 +422,7 @@ def toggle_all(*, task_list: TaskList, by: Actor) -> None:
     """Complete every open task; when none is open, reopen them all (as TodoMVC does)."""
     TaskList.objects.locked(task_list.pk)
     tasks = Task.objects.in_list(task_list)
-    completed = tasks.mark_done()
+    completed = _complete_open(tasks, by)
     if completed:
         _record(task_list, by, Verb.COMPLETE_ALL, subject=_tasks_phrase(completed))
     else:
@@ -414,7 +461,7 @@ def _list_by_list(
 def set_done(*, tasks: QuerySet[Task], done: bool, by: Actor) -> int:
     """Mark any tasks (the admin's bulk actions) done or open. Returns how many changed."""
     if done:
-        return _list_by_list(tasks, by, Verb.COMPLETE_ALL, TaskQuerySet.mark_done)
+        return _list_by_list(tasks, by, Verb.COMPLETE_ALL, lambda some: _complete_open(some, by))
     return _list_by_list(tasks, by, Verb.REOPEN_ALL, TaskQuerySet.mark_open)
 
 

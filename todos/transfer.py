@@ -1,9 +1,11 @@
 """Export and import a user's lists and tasks (JSON or CSV) for the operator commands.
 
 A round trip keeps every list (empty ones included) with its members (usernames and roles), and
-for each task its title, notes, due date, priority, done state, completion time, position and
-assignee. Members and assignees are imported where those users exist (and an assignee only where
-they may hold the list's tasks, see todos.models.assignable_users); version 1 files have neither.
+for each task its title, notes, due date, priority, done state, completion time, position,
+assignee and repeat rule (an RRULE value, and whether it counts from the completion date).
+Members and assignees are imported where those users exist (and an assignee only where they may
+hold the list's tasks, see todos.models.assignable_users); version 1 files have neither, and
+versions 1 and 2 no repeat rules.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from . import services
 from .models import Membership, Priority, Role, Task, TaskList
 
 FORMAT_NAME = "todo-export"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CSV_COLUMNS = [
     "list",
     "title",
@@ -34,6 +36,8 @@ CSV_COLUMNS = [
     "completed_at",
     "position",
     "assignee",
+    "repeat_rule",
+    "repeat_from_completion",
     "members",
 ]
 
@@ -48,6 +52,8 @@ def _task_record(task: Task) -> dict[str, Any]:
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,
         "position": task.position,
         "assignee": task.assignee.get_username() if task.assignee else None,
+        "repeat_rule": task.repeat_rule,
+        "repeat_from_completion": task.repeat_from_completion,
     }
 
 
@@ -155,6 +161,8 @@ def _build_task(record: dict[str, Any], position: int) -> Task:
         done=done,
         completed_at=completed_at if done else None,
         position=position,
+        repeat_rule=str(record.get("repeat_rule") or "").strip(),
+        repeat_from_completion=_as_bool(record.get("repeat_from_completion", False)),
     )
     task.full_clean(exclude=["list", "assignee"])
     return task

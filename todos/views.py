@@ -40,6 +40,7 @@ from .forms import (
     TaskEditForm,
     TaskFilterForm,
     TaskListForm,
+    ToggleForm,
 )
 from .kept import PAGE_SIZE, list_url, page_or_fragment, tasks_page, varies_by_fragment
 from .models import (
@@ -230,7 +231,8 @@ def task_create(request: AuthenticatedRequest, task_list: TaskList) -> HttpRespo
 @_task_view(Need.EDIT)
 @require_POST
 def task_toggle(request: AuthenticatedRequest, task: Task) -> HttpResponse:
-    services.toggle_task(task=task, by=request.user)
+    due_seen = ToggleForm(request.GET).due_seen()
+    services.toggle_task(task=task, by=request.user, due_seen=due_seen)
     return _redirect_back(request, task.list.get_absolute_url())
 
 
@@ -280,7 +282,7 @@ def _edit_conflict(
     latest = Activity.objects.filter(task_id=current.pk).select_related("actor").first()
     differing = [
         {
-            "label": form.fields[field].label,
+            "label": form.label_of(field),
             "yours": value if value not in (None, "") else "—",
             "saved": getattr(current, field) if getattr(current, field) not in (None, "") else "—",
         }

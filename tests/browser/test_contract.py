@@ -8,9 +8,11 @@ clear completed, delete, edit, filter, search) did not reload the page.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from .helpers import (
@@ -20,6 +22,7 @@ from .helpers import (
     new_credentials,
     sign_up,
     task_checkbox,
+    task_item,
     tasks,
 )
 
@@ -302,6 +305,37 @@ def test_edit_rejects_an_empty_title(user_page: Page):
     expect(page.get_by_role("button", name="Save")).to_be_visible()  # still on the form
     page.goto("/")
     expect_titles(page, "Keep my name")
+
+
+def test_completing_a_task_repeating_daily_due_today_moves_it_to_tomorrow(
+    user_page: Page, same_document
+):
+    page = user_page
+    today = timezone.localdate()  # the app's zone: the same settings
+    tomorrow = today + dt.timedelta(days=1)
+    add_task(page, "Water plants")
+    with same_document():
+        edit_control(page, "Water plants").click()
+        expect(page.get_by_role("button", name="Save")).to_be_visible()
+        page.get_by_label("Due date", exact=True).fill(today.isoformat())
+        repeat = page.get_by_label("Repeat", exact=True)
+        for option in ("Does not repeat", "Daily", "Weekly", "Monthly", "Yearly"):
+            expect(repeat.get_by_role("option", name=option, exact=True)).to_be_attached()
+        repeat.select_option(label="Daily")
+        page.get_by_role("button", name="Save").click()
+        expect(task_item(page, "Water plants")).to_contain_text("Repeats daily")
+
+        task_checkbox(page, "Water plants").click()
+
+        row = task_item(page, "Water plants")
+        expect(row.locator(f'time[datetime="{tomorrow.isoformat()}"]')).to_have_text(
+            f"Due {tomorrow:%b} {tomorrow.day}"
+        )
+        expect(task_checkbox(page, "Water plants")).not_to_be_checked()
+        expect_titles(page, "Water plants")
+    page.reload()
+    expect(task_checkbox(page, "Water plants")).not_to_be_checked()
+    expect(task_item(page, "Water plants")).to_contain_text(f"Due {tomorrow:%b} {tomorrow.day}")
 
 
 # --- filtering, counting, searching -------------------------------------------------------------

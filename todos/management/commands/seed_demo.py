@@ -26,12 +26,22 @@ THINGS = [
     "☕ beans",
 ]
 NOTES = ["", "", "", "Ask Sam first.", "Before Friday.", "See the shared doc.", "Low effort 🙂"]
+# Rules (todos.repeat) some open tasks with a due date get, and whether from the completion date.
+REPEATS = [
+    ("FREQ=DAILY", False),
+    ("FREQ=WEEKLY;BYDAY=MO,TH", False),
+    ("FREQ=WEEKLY;INTERVAL=2", True),
+    ("FREQ=MONTHLY;BYMONTHDAY=-1", False),
+    ("FREQ=MONTHLY;COUNT=6", False),
+    ("FREQ=YEARLY", False),
+]
 BATCH_SIZE = 1000
 
 
 class Command(BaseCommand):
     help = (
-        "Create a user (if missing) with N realistic demo tasks in their Inbox, inserted in bulk."
+        "Create a user (if missing) with N realistic demo tasks in their Inbox, some of them "
+        "repeating, inserted in bulk."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -72,7 +82,7 @@ class Command(BaseCommand):
     @staticmethod
     def _task(rng: random.Random, number: int, now: dt.datetime, today: dt.date) -> Task:
         done = rng.random() < 0.3
-        return Task(
+        task = Task(
             title=f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
             notes=rng.choice(NOTES),
             due_date=today + dt.timedelta(days=rng.randint(-10, 30))
@@ -83,3 +93,6 @@ class Command(BaseCommand):
             completed_at=now if done else None,
             position=number,
         )
+        if task.due_date and not done and rng.random() < 0.4:
+            task.repeat_rule, task.repeat_from_completion = rng.choice(REPEATS)
+        return task

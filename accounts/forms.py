@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from allauth.account import forms as allauth_forms
@@ -18,7 +19,9 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 
+from api.models import Scope
 from todo_site import security
 
 from . import services
@@ -173,3 +176,27 @@ class DeleteAccountForm(forms.Form):
         if not security.check_current_password(self.request, self.user, password):
             raise ValidationError("That is not your password.", code="wrong_password")
         return password
+
+
+class TokenForm(forms.Form):
+    """A new personal access token for the API: a name to tell it by, its access and, if it
+    should stop working by itself, the day it expires."""
+
+    name = forms.CharField(label="Token name", max_length=100)
+    scope = forms.ChoiceField(label="Access", choices=Scope.choices, initial=Scope.READ)
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        help_text="Optional. It stops working at the start of that day (UTC).",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean_expires_on(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("expires_on")
+        if day is not None and day <= timezone.now().date():
+            raise ValidationError("Choose a day after today.", code="past")
+        return day
+
+    def expires_at(self) -> dt.datetime | None:
+        day = self.cleaned_data.get("expires_on")
+        return None if day is None else dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)

@@ -49,7 +49,8 @@ def end_sessions(*, user: User, keep: str | None = None) -> int:
 
 def delete_account(*, user: User) -> None:
     """Deletes ``user`` with everything they own: their lists and tasks, sessions, e-mail
-    addresses, authenticators and connected sign-on accounts (all cascade from the user row)."""
+    addresses, authenticators, API tokens and connected sign-on accounts (all cascade from the
+    user row)."""
     with transaction.atomic():
         user.delete()
 

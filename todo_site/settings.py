@@ -63,8 +63,11 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    # django-ninja: the JSON API; listed so that its docs page uses its own static files.
+    "ninja",
     "accounts",
     "todos",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -250,10 +250,14 @@ def _tasks_phrase(number: int) -> str:
 
 
 @transaction.atomic
-def toggle_task(*, task: Task, by: Actor) -> Task:
-    """Mark the task done, or open again if it was done."""
+def toggle_task(*, task: Task, by: Actor, done: bool | None = None) -> Task:
+    """Mark the task done, or open again if it was done. With ``done``, set it to that instead:
+    a task already so is left as it is (no write, no entry), so a repeated "complete" never
+    reopens it."""
     TaskList.objects.locked(task.list_id)
     locked = Task.objects.locked(task.pk)
+    if done is not None and locked.done == done:
+        return locked
     locked.set_done(not locked.done)
     locked.version += 1
     locked.save(update_fields=["done", "completed_at", "updated_at", "version"])

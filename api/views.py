@@ -10,14 +10,18 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
 from ninja import NinjaAPI, Query, Status
 from ninja.responses import codes_4xx
 
@@ -100,6 +104,34 @@ def _valid(form: forms.BaseForm) -> dict[str, Any]:
     raise Problem("invalid", errors=errors)
 
 
+# --- conditional GET ------------------------------------------------------------------------------
+
+
+def _etag(*parts: Any) -> str:
+    """A weak validator of what a response shows (weak: compression may change the bytes)."""
+    digest = hashlib.sha256(json.dumps(parts, cls=DjangoJSONEncoder).encode()).hexdigest()
+    return f'W/"{digest[:32]}"'
+
+
+def _unchanged(request: HttpRequest, response: HttpResponse, etag: str) -> HttpResponse | None:
+    """A 304 if the caller has this version already (If-None-Match); else the validator goes on
+    the response. Either way, only this caller may keep it, and must ask again before reuse."""
+    seen = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
+    for answer in (response, not_modified := HttpResponseNotModified()):
+        answer["ETag"] = etag
+        patch_cache_control(answer, private=True, no_cache=True)
+        patch_vary_headers(answer, ["Authorization", "Cookie"])
+    if "*" in seen or etag.removeprefix("W/") in seen:
+        return not_modified
+    return None
+
+
+def _conditional(request: HttpRequest, response: HttpResponse, body: Any) -> Any:
+    """The body, or a 304 if the caller has it already: for answers with no version of their
+    own to key on, so the validator is the answer's own hash."""
+    return _unchanged(request, response, _etag(body)) or body
+
+
 # --- cursors --------------------------------------------------------------------------------------
 
 
@@ -138,9 +170,10 @@ def _int(value: Any) -> int:
 
 
 @api.get("/lists", response={200: list[ListOut], **ERRORS}, tags=["lists"])
-def lists(request: HttpRequest) -> list[dict[str, Any]]:
+def lists(request: HttpRequest, response: HttpResponse) -> Any:
     """The lists you own or are a member of."""
-    return [list_out(task_list) for task_list in TaskList.objects.visible_to(_caller(request))]
+    found = TaskList.objects.visible_to(_caller(request))
+    return _conditional(request, response, [list_out(task_list) for task_list in found])
 
 
 @api.post("/lists", response={201: ListOut, **ERRORS}, tags=["lists"])
@@ -151,8 +184,8 @@ def list_create(request: HttpRequest, body: ListIn) -> Status[dict[str, Any]]:
 
 
 @api.get("/lists/{list_id}", response={200: ListOut, **ERRORS}, tags=["lists"])
-def list_detail(request: HttpRequest, list_id: int) -> dict[str, Any]:
-    return list_out(_list(request, list_id, Need.VIEW))
+def list_detail(request: HttpRequest, response: HttpResponse, list_id: int) -> Any:
+    return _conditional(request, response, list_out(_list(request, list_id, Need.VIEW)))
 
 
 @api.patch("/lists/{list_id}", response={200: ListOut, **ERRORS}, tags=["lists"])
@@ -176,6 +209,7 @@ def list_delete(request: HttpRequest, list_id: int) -> Status[None]:
 @api.get("/lists/{list_id}/tasks", response={200: Page[TaskOut], **ERRORS}, tags=["tasks"])
 def tasks(
     request: HttpRequest,
+    response: HttpResponse,
     list_id: int,
     done: bool | None = None,
     q: str = Query("", max_length=200),
@@ -184,9 +218,14 @@ def tasks(
     assignee: str | None = Query(None, max_length=150),
     cursor: str | None = None,
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
-) -> dict[str, Any]:
-    """The list's tasks in the list's order (its page's), ``limit`` at a time."""
+) -> Any:
+    """The list's tasks in the list's order (its page's), ``limit`` at a time. The list's
+    version moves on with every change its tasks page shows, so it validates the answer
+    without reading the tasks."""
     task_list = _list(request, list_id, Need.VIEW)
+    etag = _etag("tasks", task_list.pk, task_list.version, sorted(request.GET.lists()))
+    if unchanged := _unchanged(request, response, etag):
+        return unchanged
     found = Task.objects.in_list(task_list).search(q.strip())
     if done is not None:
         found = found.in_state(TaskState.COMPLETED if done else TaskState.ACTIVE)
@@ -214,8 +253,8 @@ def task_create(request: HttpRequest, list_id: int, body: TaskIn) -> Status[dict
 
 
 @api.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS}, tags=["tasks"])
-def task_detail(request: HttpRequest, task_id: int) -> dict[str, Any]:
-    return task_out(_task(request, task_id, Need.VIEW))
+def task_detail(request: HttpRequest, response: HttpResponse, task_id: int) -> Any:
+    return _conditional(request, response, task_out(_task(request, task_id, Need.VIEW)))
 
 
 def _edit_data(task: Task, sent: dict[str, Any]) -> dict[str, Any]:
@@ -280,6 +319,7 @@ def task_reopen(request: HttpRequest, task_id: int) -> dict[str, Any]:
 @api.get("/assigned", response={200: Page[TaskOut], **ERRORS}, tags=["tasks"])
 def assigned(
     request: HttpRequest,
+    response: HttpResponse,
     cursor: str | None = None,
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> dict[str, Any]:
@@ -305,7 +345,8 @@ def assigned(
         return [task.due_date.isoformat() if task.due_date else None, task.position, task.pk]
 
     page, next_cursor = _page(rows, limit, key)
-    return {"items": [task_out(task) for task in page], "next_cursor": next_cursor}
+    body = {"items": [task_out(task) for task in page], "next_cursor": next_cursor}
+    return _conditional(request, response, body)
 
 
 # --- members --------------------------------------------------------------------------------------
@@ -320,11 +361,11 @@ def _member(task_list: TaskList, username: str) -> Membership:
 
 
 @api.get("/lists/{list_id}/members", response={200: list[MemberOut], **ERRORS}, tags=["members"])
-def members(request: HttpRequest, list_id: int) -> list[dict[str, Any]]:
+def members(request: HttpRequest, response: HttpResponse, list_id: int) -> Any:
     """The list's members (its owner is the list's ``owner``)."""
     task_list = _list(request, list_id, Need.VIEW)
     found = task_list.memberships.select_related("user").order_by("user__username")
-    return [member_out(membership) for membership in found]
+    return _conditional(request, response, [member_out(membership) for membership in found])
 
 
 @api.post("/lists/{list_id}/members", response={201: MemberOut, **ERRORS}, tags=["members"])
@@ -378,6 +419,7 @@ def list_leave(request: HttpRequest, list_id: int) -> Status[None]:
 )
 def activity(
     request: HttpRequest,
+    response: HttpResponse,
     list_id: int,
     cursor: str | None = None,
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
@@ -388,4 +430,5 @@ def activity(
     if cursor:
         entries = entries.filter(pk__lt=_int(_after(cursor, 1)[0]))
     page, next_cursor = _page(list(entries[: limit + 1]), limit, lambda entry: [entry.pk])
-    return {"items": [activity_out(entry) for entry in page], "next_cursor": next_cursor}
+    body = {"items": [activity_out(entry) for entry in page], "next_cursor": next_cursor}
+    return _conditional(request, response, body)

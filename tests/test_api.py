@@ -370,3 +370,46 @@ def test_revoked_tokens_are_not_listed_and_read_only_ones_are_said_so(owner, own
     page = owner_client.get("/accounts/").content.decode()
     assert "Revoke Phone" in page and "Revoke Old" not in page and "Read only" in page
     assert Token.objects.count() == 2
+
+
+# --- conditional GET ------------------------------------------------------------------------------
+
+
+def _again(api: Api, path: str, etag: str, **query: Any) -> Any:
+    url = ROOT + path + (f"?{urlencode(query)}" if query else "")
+    return api.client.get(url, headers={"If-None-Match": etag})
+
+
+def test_a_page_of_tasks_is_304_until_the_list_changes(
+    owner, inbox, make_task, django_assert_num_queries
+):
+    make_task(inbox, "Buy milk")
+    api = Api(owner)
+    path = f"/lists/{inbox.pk}/tasks"
+    first = api("GET", path, done="false")
+    etag = first["ETag"]
+    assert etag.startswith('W/"') and "private" in first["Cache-Control"]
+    # The token with its user and the list: its version says the tasks are as they were.
+    with django_assert_num_queries(2):
+        unchanged = _again(api, path, etag, done="false")
+    assert unchanged.status_code == 304 and unchanged["ETag"] == etag
+    assert _again(api, path, etag, done="true").status_code == 200  # another question
+    services.add_task(task_list=inbox, title="Buy bread", by=owner)
+    changed = _again(api, path, etag, done="false")
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert len(changed.json()["items"]) == 2
+
+
+def test_a_task_a_list_and_the_lists_are_304_until_they_change(owner, inbox, make_task):
+    api = Api(owner)
+    task = make_task(inbox, "Buy milk")
+    for path, change in (
+        (f"/tasks/{task.pk}", lambda: services.toggle_task(task=task, by=owner)),
+        (f"/lists/{inbox.pk}", lambda: services.rename_list(task_list=inbox, name="In", by=owner)),
+        ("/lists", lambda: services.create_list(owner=owner, name="Work")),
+    ):
+        etag = api("GET", path)["ETag"]
+        assert _again(api, path, etag).status_code == 304, path
+        assert _again(api, path, f'"other", {etag}').status_code == 304, path
+        change()
+        assert _again(api, path, etag).status_code == 200, path

@@ -32,6 +32,7 @@ from todos.views import Need
 
 from . import problems
 from .auth import BearerToken, SessionCookie
+from .limits import PerCaller
 from .problems import Problem, ProblemOut
 from .schemas import (
     ActivityOut,
@@ -59,6 +60,7 @@ api = NinjaAPI(
     description="Lists, tasks, members and activity. Authenticate with "
     "`Authorization: Bearer <token>` (a personal access token from the account page).",
     auth=[BearerToken(), SessionCookie()],
+    throttle=[PerCaller()],
     urls_namespace="api",
 )
 problems.install(api)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from api import services as token_services
+from api.limits import WINDOW_SECONDS
 from api.models import Scope, Token
 from todos import services
 from todos.models import Activity, Membership, Role, Task, TaskList, Verb
@@ -413,3 +415,35 @@ def test_a_task_a_list_and_the_lists_are_304_until_they_change(owner, inbox, mak
         assert _again(api, path, f'"other", {etag}').status_code == 304, path
         change()
         assert _again(api, path, etag).status_code == 200, path
+
+
+# --- the rate limit -------------------------------------------------------------------------------
+
+
+def _within_one_window() -> None:
+    """Start where the minute's window has time left, so the counted calls share it."""
+    into = time.time() % WINDOW_SECONDS
+    if into > WINDOW_SECONDS - 10:
+        time.sleep(WINDOW_SECONDS - into + 0.1)
+
+
+def test_each_token_gets_its_own_rate_limit_then_429_with_retry_after(settings, owner, inbox):
+    settings.API_RATE_LIMIT = 3
+    first, second = Api(owner), Api(owner)
+    _within_one_window()
+    statuses = [first("GET", "/lists").status_code for _ in range(3)]
+    refused = first("POST", "/lists", {"name": "Work"})
+    assert statuses == [200, 200, 200] and refused.status_code == 429
+    assert problem_type(refused) == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= WINDOW_SECONDS
+    assert not TaskList.objects.filter(name="Work").exists()
+    assert second("GET", "/lists").status_code == 200
+
+
+def test_the_session_is_limited_per_user(settings, owner, inbox, client_for):
+    settings.API_RATE_LIMIT = 2
+    _within_one_window()
+    statuses = [client_for(owner).get(f"{ROOT}/lists").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    settings.API_RATE_LIMIT = 0
+    assert client_for(owner).get(f"{ROOT}/lists").status_code == 200

@@ -124,6 +124,21 @@ HANDLED: tuple[type[Exception], ...] = (
 )
 
 
+class ProblemsAPI(NinjaAPI):
+    """ninja's API, whose OpenAPI document says errors are problem details: ninja documents
+    every response as application/json."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
+
 def install(api: NinjaAPI) -> None:
     """Route every exception through ``handle``."""
     for exc_class in HANDLED:

@@ -19,7 +19,7 @@ class Page(Schema, Generic[T]):
 
 
 class ListIn(Schema):
-    name: str = Field(max_length=100)
+    name: str = Field(min_length=1, max_length=100)
 
 
 class ListOut(Schema):
@@ -45,14 +45,14 @@ def list_out(task_list: TaskList) -> dict[str, Any]:
 
 
 class TaskIn(Schema):
-    title: str = Field(max_length=200)
+    title: str = Field(min_length=1, max_length=200)
 
 
 class TaskPatch(Schema):
     """Only the fields sent change. With ``version`` (the task's, as last read), nothing is
     saved if someone saved it since: a 409 with the task as it is now."""
 
-    title: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, min_length=1, max_length=200)
     notes: str | None = None
     due_date: dt.date | None = None
     priority: Priority | None = None
@@ -97,7 +97,7 @@ def task_out(task: Task) -> dict[str, Any]:
 
 
 class MemberIn(Schema):
-    username: str = Field(max_length=150)
+    username: str = Field(min_length=1, max_length=150)
     role: Role
 
 

@@ -22,8 +22,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
-from ninja import NinjaAPI, Query, Status
-from ninja.responses import codes_4xx
+from ninja import Query, Status
 
 from todos import services
 from todos.forms import ShareForm, TaskCreateForm, TaskEditForm, TaskListForm
@@ -33,7 +32,7 @@ from todos.views import Need
 from . import problems
 from .auth import BearerToken, SessionCookie
 from .limits import PerCaller
-from .problems import Problem, ProblemOut
+from .problems import Problem, ProblemOut, ProblemsAPI
 from .schemas import (
     ActivityOut,
     ListIn,
@@ -54,7 +53,7 @@ from .schemas import (
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
-api = NinjaAPI(
+api = ProblemsAPI(
     title="todo",
     version="1",
     description="Lists, tasks, members and activity. Authenticate with "
@@ -65,7 +64,8 @@ api = NinjaAPI(
 )
 problems.install(api)
 
-ERRORS = {codes_4xx: ProblemOut}
+# Every error an operation may answer (ninja's codes_4xx leaves out 422).
+ERRORS = {frozenset({400, 401, 403, 404, 409, 422, 429}): ProblemOut}
 
 
 def _caller(request: HttpRequest) -> User:

@@ -329,6 +329,8 @@ def test_the_openapi_document_and_the_docs_page_come_from_this_site(client, db):
         schema["info"]["title"] == "todo" and f"{ROOT}/lists/{{list_id}}/tasks" in schema["paths"]
     )
     assert "BearerToken" in schema["components"]["securitySchemes"]
+    refused = schema["paths"][f"{ROOT}/lists"]["post"]["responses"]["422"]
+    assert list(refused["content"]) == [PROBLEM]
     docs = client.get(f"{ROOT}/docs")
     page = docs.content.decode()
     assert docs.status_code == 200 and "/static/ninja/swagger-ui-bundle.js" in page

@@ -29,15 +29,9 @@ from api import services
 from api.models import Scope
 from api.views import api
 from tests.support.db import stored_rows
+from tests.test_access import ALLOWED_ROLES, EDIT, LEAVE, OWN, VIEW
 from todos.models import Membership, Role
 
-VIEW, EDIT, OWN, LEAVE = "view", "edit", "own", "leave"
-ALLOWED_ROLES = {
-    VIEW: {"owner", "editor", "viewer"},
-    EDIT: {"owner", "editor"},
-    OWN: {"owner"},
-    LEAVE: {"editor", "viewer"},
-}
 ROOT = "/api/v1"
 
 # (method, path) -> the role it needs in the path's list or task (None: any logged-in caller)

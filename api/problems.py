@@ -7,13 +7,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from todo_site.uploads import FileUploadRefused
 from todos.services import EditConflict
 
 from .schemas import task_out
@@ -27,6 +34,7 @@ TYPE_PREFIX = "urn:todo:problem:"
 PROBLEMS: dict[str, tuple[int, str]] = {
     "bad_request": (400, "The request could not be read"),
     "unauthenticated": (401, "Authentication required"),
+    "unsupported_media_type": (415, "This address takes no file uploads"),
     "invalid_token": (401, "Invalid, expired or revoked token"),
     "read_only_token": (403, "The token may only read"),
     "csrf_failed": (403, "CSRF check failed"),
@@ -96,6 +104,10 @@ def handle(request: HttpRequest, exc: Exception | type[Exception]) -> HttpRespon
         return problem_response(request, "not_found")
     if isinstance(exc, PermissionDenied):
         return problem_response(request, "forbidden")
+    if isinstance(exc, FileUploadRefused):
+        return problem_response(request, "unsupported_media_type")
+    if isinstance(exc, BadRequest | SuspiciousOperation | MultiPartParserError):
+        return problem_response(request, "bad_request")  # as Django answers them: a 400
     if isinstance(exc, HttpError):
         # ninja's own refusals (a body that is not JSON): the first code of that status.
         statuses = (

@@ -449,3 +449,26 @@ def test_the_session_is_limited_per_user(settings, owner, inbox, client_for):
     assert statuses == [200, 200, 429]
     settings.API_RATE_LIMIT = 0
     assert client_for(owner).get(f"{ROOT}/lists").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "code"),
+    [
+        ("multipart/form-data", b"\x00", 400, "bad_request"),
+        (
+            "multipart/form-data; boundary=B",
+            b'--B\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n'
+            b"\r\nx\r\n--B--\r\n",
+            415,
+            "unsupported_media_type",
+        ),
+    ],
+)
+def test_a_body_the_session_s_csrf_check_cannot_read_is_a_4xx_problem(
+    owner, inbox, content_type, body, status, code
+):
+    client = Client(enforce_csrf_checks=True, headers={"X-CSRFToken": "x" * 32})
+    client.force_login(owner)
+    client.cookies["csrftoken"] = "x" * 32
+    response = client.generic("POST", f"{ROOT}/lists/{inbox.pk}/leave", body, content_type)
+    assert response.status_code == status and problem_type(response) == code

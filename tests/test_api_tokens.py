@@ -218,3 +218,14 @@ def test_revoking_on_the_account_page(owner, owner_client, other_user):
     assert bearer(secret).get(LISTS).status_code == 401
     assert Token.objects.get(pk=theirs.pk).revoked_at is None
     assert TaskList.objects.exists()
+
+
+def test_an_operator_sees_and_revokes_tokens_in_the_admin(admin_client, owner):
+    secret = make_token(owner)
+    url = reverse("admin:api_token_changelist")
+    page = admin_client.get(url).content.decode()
+    assert "script" in page and "olivia" in page and secret not in page
+    token = Token.objects.get()
+    admin_client.post(url, {"action": "revoke", "_selected_action": [token.pk]})
+    assert bearer(secret).get(LISTS).status_code == 401
+    assert admin_client.get(reverse("admin:api_token_change", args=[token.pk])).status_code == 200

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Query, Status
 
 from todos import services
@@ -66,6 +67,12 @@ problems.install(api)
 
 # Every error an operation may answer (ninja's codes_4xx leaves out 422).
 ERRORS = {frozenset({400, 401, 403, 404, 409, 422, 429}): ProblemOut}
+
+
+@csrf_exempt  # it changes nothing
+def unknown(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other address under /api/: a 404 problem, as every error of the API is."""
+    return problems.problem_response(request, "not_found")
 
 
 def _caller(request: HttpRequest) -> User:

@@ -472,3 +472,10 @@ def test_a_body_the_session_s_csrf_check_cannot_read_is_a_4xx_problem(
     client.cookies["csrftoken"] = "x" * 32
     response = client.generic("POST", f"{ROOT}/lists/{inbox.pk}/leave", body, content_type)
     assert response.status_code == status and problem_type(response) == code
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/lists", "/api/v1/lists/1/x"])
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_an_unknown_api_address_is_a_404_problem(client, db, path, method):
+    response = client.generic(method, path)
+    assert response.status_code == 404 and problem_type(response) == "not_found"

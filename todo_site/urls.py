@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from api.views import api
+from api.views import api, unknown
 
 handler400 = "todo_site.errors.bad_request"
 handler403 = "todo_site.errors.permission_denied"
@@ -14,5 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", api.urls),
+    path("api/<path:rest>", unknown),
     path("", include("todos.urls")),
 ]

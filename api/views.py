@@ -75,6 +75,19 @@ def unknown(request: HttpRequest, rest: str) -> HttpResponse:
     return problems.problem_response(request, "not_found")
 
 
+def _links(parameter: str, *operations: str) -> dict[str, Any]:
+    """OpenAPI links from a 201's new object to the operations on it (clients and schemathesis
+    follow them)."""
+    links = {
+        operation: {
+            "operationId": f"api_views_{operation}",
+            "parameters": {parameter: "$response.body#/id"},
+        }
+        for operation in operations
+    }
+    return {"responses": {201: {"links": links}}}
+
+
 def _caller(request: HttpRequest) -> User:
     return cast(User, request.auth)  # type: ignore[attr-defined]
 
@@ -185,7 +198,22 @@ def lists(request: HttpRequest, response: HttpResponse) -> Any:
     return _conditional(request, response, [list_out(task_list) for task_list in found])
 
 
-@api.post("/lists", response={201: ListOut, **ERRORS}, tags=["lists"])
+@api.post(
+    "/lists",
+    response={201: ListOut, **ERRORS},
+    tags=["lists"],
+    openapi_extra=_links(
+        "list_id",
+        "list_detail",
+        "list_rename",
+        "list_delete",
+        "tasks",
+        "task_create",
+        "members",
+        "member_add",
+        "activity",
+    ),
+)
 def list_create(request: HttpRequest, body: ListIn) -> Status[dict[str, Any]]:
     name = _valid(TaskListForm({"name": body.name}))["name"]
     created = services.create_list(owner=_caller(request), name=name)
@@ -252,7 +280,14 @@ def tasks(
     return {"items": [task_out(task) for task in page], "next_cursor": next_cursor}
 
 
-@api.post("/lists/{list_id}/tasks", response={201: TaskOut, **ERRORS}, tags=["tasks"])
+@api.post(
+    "/lists/{list_id}/tasks",
+    response={201: TaskOut, **ERRORS},
+    tags=["tasks"],
+    openapi_extra=_links(
+        "task_id", "task_detail", "task_update", "task_delete", "task_complete", "task_reopen"
+    ),
+)
 def task_create(request: HttpRequest, list_id: int, body: TaskIn) -> Status[dict[str, Any]]:
     """A new open task at the end of the list."""
     task_list = _list(request, list_id, Need.EDIT)

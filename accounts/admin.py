@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from todos import services
 
 from . import services as account_services
-from .forms import AdminLoginForm
+from .forms import AdminLoginForm, AdminPasswordChangeForm
 from .models import AddressHit
 
 admin.site.login_form = AdminLoginForm
@@ -17,6 +17,7 @@ class UserAdmin(auth_admin.UserAdmin):
     """Django's user admin; an account added here starts with an Inbox, as one that signs up."""
 
     actions = ["reset_two_factor"]
+    change_password_form = AdminPasswordChangeForm
 
     @admin.action(description="Reset two-factor authentication")
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -14,6 +14,7 @@ from allauth.mfa.models import Authenticator
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from api import services as api_services
 from api.models import Scope
 from todo_site import security
 
@@ -156,6 +158,17 @@ class AdminLoginForm(AdminAuthenticationForm):
                 "then open the admin.",
                 code="two_factor",
             )
+
+
+class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
+    """The admin's "Change password" of a user: like every new password, it revokes the
+    account's API tokens."""
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit)
+        if commit:
+            api_services.revoke_tokens(user=user)
+        return user
 
 
 class DeleteAccountForm(forms.Form):

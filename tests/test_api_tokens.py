@@ -229,3 +229,15 @@ def test_an_operator_sees_and_revokes_tokens_in_the_admin(admin_client, owner):
     admin_client.post(url, {"action": "revoke", "_selected_action": [token.pk]})
     assert bearer(secret).get(LISTS).status_code == 401
     assert admin_client.get(reverse("admin:api_token_change", args=[token.pk])).status_code == 200
+
+
+def test_a_password_set_in_the_admin_revokes_the_tokens_too(admin_client, owner):
+    secret = make_token(owner)
+    url = reverse("admin:auth_user_password_change", args=[owner.pk])
+    response = admin_client.post(
+        url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    )
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password(NEW_PASSWORD)
+    assert bearer(secret).get(LISTS).status_code == 401

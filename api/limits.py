@@ -4,6 +4,7 @@ counts together."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -15,6 +16,8 @@ from ninja.throttling import BaseThrottle
 from .auth import token_of
 
 WINDOW_SECONDS = 60
+
+logger = logging.getLogger(__name__)
 
 
 def _caller_key(request: HttpRequest) -> str:
@@ -39,13 +42,21 @@ class PerCaller(BaseThrottle):
         now = time.time()
         window = math.floor(now / WINDOW_SECONDS)
         key = f"api-rate:{_caller_key(request)}:{window}"
-        cache.add(key, 0, timeout=2 * WINDOW_SECONDS)
         try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between the two: this request starts the count again
-            cache.set(key, count := 1, timeout=2 * WINDOW_SECONDS)
+            count = self._count(key)
+        except Exception:  # a cache that does not answer: serve, as the sessions do, and say so
+            logger.warning("API rate limit not counted: the cache does not answer", exc_info=True)
+            return True
         self._wait = (window + 1) * WINDOW_SECONDS - now
         return count <= limit
+
+    def _count(self, key: str) -> int:
+        cache.add(key, 0, timeout=2 * WINDOW_SECONDS)
+        try:
+            return int(cache.incr(key))
+        except ValueError:  # evicted between the two: this request starts the count again
+            cache.set(key, 1, timeout=2 * WINDOW_SECONDS)
+            return 1
 
     def wait(self) -> float:
         return self._wait

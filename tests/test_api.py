@@ -17,6 +17,7 @@ from django.utils import timezone
 from api import services as token_services
 from api.limits import WINDOW_SECONDS
 from api.models import Scope, Token
+from tests.support.live import free_port
 from todos import services
 from todos.models import Activity, Membership, Role, Task, TaskList, Verb
 
@@ -479,3 +480,19 @@ def test_a_body_the_session_s_csrf_check_cannot_read_is_a_4xx_problem(
 def test_an_unknown_api_address_is_a_404_problem(client, db, path, method):
     response = client.generic(method, path)
     assert response.status_code == 404 and problem_type(response) == "not_found"
+
+
+def test_a_cache_that_does_not_answer_costs_the_limit_not_the_api(settings, owner, inbox):
+    nobody_listens = f"redis://127.0.0.1:{free_port()}/0"
+    timeouts = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "todo_site.cache.RedisCache",
+            "LOCATION": nobody_listens,
+            "OPTIONS": timeouts,
+        },
+    }
+    settings.API_RATE_LIMIT = 1
+    api = Api(owner)
+    assert [api("GET", "/lists").status_code for _ in range(2)] == [200, 200]

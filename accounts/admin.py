@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import services as account_services
-from .forms import AdminLoginForm
+from .forms import AdminLoginForm, AdminPasswordChangeForm
 from .models import AddressHit, OutgoingMail
 
 admin.site.login_form = AdminLoginForm
@@ -17,6 +17,7 @@ class UserAdmin(auth_admin.UserAdmin):
     account page (accounts.services.delete_account)."""
 
     actions = ["reset_two_factor"]
+    change_password_form = AdminPasswordChangeForm
 
     @admin.action(description="Reset two-factor authentication")
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from allauth.account import forms as allauth_forms
@@ -13,12 +14,16 @@ from allauth.mfa.models import Authenticator
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 
+from api import services as api_services
+from api.models import Scope
 from todo_site import security
 
 from . import services
@@ -155,6 +160,17 @@ class AdminLoginForm(AdminAuthenticationForm):
             )
 
 
+class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
+    """The admin's "Change password" of a user: like every new password, it revokes the
+    account's API tokens."""
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit)
+        if commit:
+            api_services.revoke_tokens(user=user)
+        return user
+
+
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         label="Password",
@@ -173,3 +189,27 @@ class DeleteAccountForm(forms.Form):
         if not security.check_current_password(self.request, self.user, password):
             raise ValidationError("That is not your password.", code="wrong_password")
         return password
+
+
+class TokenForm(forms.Form):
+    """A new personal access token for the API: a name to tell it by, its access and, if it
+    should stop working by itself, the day it expires."""
+
+    name = forms.CharField(label="Token name", max_length=100)
+    scope = forms.ChoiceField(label="Access", choices=Scope.choices, initial=Scope.READ)
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        help_text="Optional. It stops working at the start of that day (UTC).",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean_expires_on(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("expires_on")
+        if day is not None and day <= timezone.now().date():
+            raise ValidationError("Choose a day after today.", code="past")
+        return day
+
+    def expires_at(self) -> dt.datetime | None:
+        day = self.cleaned_data.get("expires_on")
+        return None if day is None else dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)

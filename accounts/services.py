@@ -59,8 +59,9 @@ def end_sessions(*, user: User, keep: str | None = None) -> int:
 
 def delete_account(*, user: User) -> None:
     """Deletes ``user`` with everything they own: their lists and tasks, sessions, e-mail
-    addresses, authenticators and connected sign-on accounts (all cascade from the user row).
-    The lists that the cascade writes are locked first, as every write of their tasks does."""
+    addresses, authenticators, API tokens and connected sign-on accounts (all cascade from the
+    user row). The lists that the cascade writes are locked first, as every write of their tasks
+    does."""
     with transaction.atomic():
         todo_services.lock_lists_for_deleting(user=user)
         user.delete()

@@ -17,5 +17,7 @@ urlpatterns = [
     path("", views.account, name="account"),
     path("sessions/end-others/", views.end_other_sessions, name="account_end_other_sessions"),
     path("delete/", views.delete_account, name="account_delete"),
+    path("tokens/", views.create_token, name="account_create_token"),
+    path("tokens/<int:token_id>/revoke/", views.revoke_token, name="account_revoke_token"),
     path("", include("allauth.urls")),
 ]

@@ -14,13 +14,18 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from api import services as api_services
+from api.models import Scope, Token
+
 from . import services
-from .forms import DeleteAccountForm
+from .forms import DeleteAccountForm, TokenForm
 from .models import Session
 
 
@@ -77,6 +82,15 @@ login = LoginView.as_view()
 @login_required
 @require_GET
 def account(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _account_page(request, TokenForm())
+
+
+def _account_page(
+    request: AuthenticatedHttpRequest,
+    token_form: TokenForm,
+    new_token: str = "",
+    status: int = 200,
+) -> HttpResponse:
     user = request.user
     context = {
         "email_addresses": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
@@ -87,8 +101,40 @@ def account(request: AuthenticatedHttpRequest) -> HttpResponse:
         "other_sessions": Session.objects.filter(user=user)
         .exclude(session_key=request.session.session_key)
         .count(),
+        "tokens": Token.objects.of(user).unrevoked(),
+        "token_form": token_form,
+        "new_token": new_token,
+        "now": timezone.now(),
     }
-    return render(request, "accounts/account.html", context)
+    return render(request, "accounts/account.html", context, status=status)
+
+
+@login_required
+@require_POST
+def create_token(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The new token is on this response only (it is not stored): the page, not a redirect."""
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, form, status=400)
+    created = api_services.create_token(
+        user=request.user,
+        name=form.cleaned_data["name"],
+        scope=Scope(form.cleaned_data["scope"]),
+        expires_at=form.expires_at(),
+    )
+    response = _account_page(request, TokenForm(), new_token=created.secret)
+    # The token must not be kept by the browser's or any other cache.
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+@login_required
+@require_POST
+def revoke_token(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(Token.objects.of(request.user).unrevoked(), pk=token_id)
+    api_services.revoke_token(token=token)
+    messages.success(request, f"Revoked the token “{token.name}”.")
+    return redirect("account")
 
 
 @login_required

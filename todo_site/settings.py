@@ -63,8 +63,11 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    # django-ninja: the JSON API; listed so that its docs page uses its own static files.
+    "ninja",
     "accounts",
     "todos",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -356,6 +359,10 @@ SIGNUP_ADDRESS_WINDOW = dt.timedelta(hours=1)
 # ...and password reset requests per address, each of which may send a mail.
 PASSWORD_RESET_ADDRESS_LIMIT = env.int("DJANGO_PASSWORD_RESET_ADDRESS_LIMIT", default=10)
 PASSWORD_RESET_ADDRESS_WINDOW = dt.timedelta(hours=1)
+
+# The API's requests per minute per token (per user for the browser's session; 0: no limit),
+# counted in the "default" cache (api.limits).
+API_RATE_LIMIT = env.int("DJANGO_API_RATE_LIMIT", default=600)
 
 # allauth's rate limits ("amount/period/per", per e-mail address typed or mailed ("key"), per
 # user, per client address ("ip": todo_site.security.client_ip, through the adapter)), counted

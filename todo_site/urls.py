@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.views import api, unknown
+
 handler400 = "todo_site.errors.bad_request"
 handler403 = "todo_site.errors.permission_denied"
 handler404 = "todo_site.errors.page_not_found"
@@ -11,5 +13,7 @@ handler429 = "todo_site.errors.rate_limited"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", api.urls),
+    path("api/<path:rest>", unknown),
     path("", include("todos.urls")),
 ]

@@ -312,8 +312,14 @@ class TaskQuerySet(LockingQuerySet["Task"]):
     def repeating(self) -> TaskQuerySet:
         return self.exclude(repeat_rule="")
 
+    def due_before(self, day: dt.date) -> TaskQuerySet:
+        return self.filter(due_date__lt=day)
+
+    def due_after(self, day: dt.date) -> TaskQuerySet:
+        return self.filter(due_date__gt=day)
+
     def overdue(self, today: dt.date) -> TaskQuerySet:
-        return self.open().filter(due_date__lt=today)
+        return self.open().due_before(today)
 
     def completed_before(self, moment: dt.datetime) -> TaskQuerySet:
         return self.completed().filter(completed_at__lt=moment)

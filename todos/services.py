@@ -332,13 +332,19 @@ def _complete_open(tasks: TaskQuerySet, by: Actor) -> int:
 
 
 @transaction.atomic
-def toggle_task(*, task: Task, by: Actor, due_seen: dt.date | None = None) -> Task:
-    """Mark the task done, or open again if it was done. An open repeating task moves on to its
-    next due date instead (done for good once its series has ended). ``due_seen`` is the due
-    date the completing page showed: when a repeating task's is no longer that, the occurrence
-    was completed (or re-dated) meanwhile, by another member or tab, and nothing is done, so
-    two completions racing move it on once."""
+def toggle_task(
+    *, task: Task, by: Actor, done: bool | None = None, due_seen: dt.date | None = None
+) -> Task:
+    """Mark the task done, or open again if it was done. With ``done``, set it to that instead:
+    a task already so is left as it is (no write, no entry), so a repeated "complete" never
+    reopens it. An open repeating task moves on to its next due date instead of being done
+    (done for good once its series has ended). ``due_seen`` is the due date the completing page
+    showed: when a repeating task's is no longer that, the occurrence was completed (or
+    re-dated) meanwhile, by another member or tab, and nothing is done, so two completions
+    racing move it on once."""
     locked = _locked_task(task.pk, task.list_id)
+    if done is not None and locked.done == done:
+        return locked
     if not locked.done and locked.repeat_rule:
         if due_seen is not None and locked.due_date != due_seen:
             return locked

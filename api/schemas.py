@@ -1,0 +1,136 @@
+"""What the API reads and writes (pydantic models; the OpenAPI schema is generated from them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Generic, TypeVar
+
+from ninja import Field, Schema
+
+from todos.models import Activity, Membership, Priority, Role, Task, TaskList
+
+T = TypeVar("T")
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    # Send it back as ``cursor`` for the next page; null on the last page.
+    next_cursor: str | None = None
+
+
+class ListIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class ListOut(Schema):
+    id: int
+    name: str
+    owner: str
+    role: str  # owner, editor or viewer: the caller's
+    open_count: int
+    done_count: int
+    version: int
+
+
+def list_out(task_list: TaskList) -> dict[str, Any]:
+    return {
+        "id": task_list.pk,
+        "name": task_list.name,
+        "owner": task_list.owner.get_username(),
+        "role": task_list.viewer_role,
+        "open_count": task_list.open_count,
+        "done_count": task_list.done_count,
+        "version": task_list.version,
+    }
+
+
+class TaskIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class TaskPatch(Schema):
+    """Only the fields sent change. With ``version`` (the task's, as last read), nothing is
+    saved if someone saved it since: a 409 with the task as it is now."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    notes: str | None = None
+    due_date: dt.date | None = None
+    priority: Priority | None = None
+    assignee: str | None = None  # a username; null unassigns
+    list_id: int | None = None  # move the task to that list (one you may edit)
+    version: int | None = Field(None, ge=1)
+
+
+class TaskOut(Schema):
+    id: int
+    list_id: int
+    title: str
+    notes: str
+    done: bool
+    priority: str
+    due_date: dt.date | None
+    assignee: str | None
+    position: int
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    completed_at: dt.datetime | None
+
+
+def task_out(task: Task) -> dict[str, Any]:
+    """The task as TaskOut; its assignee must be loaded with it (select_related)."""
+    return {
+        "id": task.pk,
+        "list_id": task.list_id,
+        "title": task.title,
+        "notes": task.notes,
+        "done": task.done,
+        "priority": task.priority,
+        "due_date": task.due_date,
+        "assignee": task.assignee.get_username() if task.assignee_id else None,
+        "position": task.position,
+        "version": task.version,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "completed_at": task.completed_at,
+    }
+
+
+class MemberIn(Schema):
+    username: str = Field(min_length=1, max_length=150)
+    role: Role
+
+
+class RoleIn(Schema):
+    role: Role
+
+
+class MemberOut(Schema):
+    username: str
+    role: Role
+
+
+def member_out(membership: Membership) -> dict[str, Any]:
+    return {"username": membership.user.get_username(), "role": membership.role}
+
+
+class ActivityOut(Schema):
+    id: int
+    actor: str | None  # null: the system, or a deleted account
+    verb: str
+    subject: str
+    task_id: int | None
+    changes: dict[str, list[Any]]
+    created_at: dt.datetime
+
+
+def activity_out(entry: Activity) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "actor": entry.actor.get_username() if entry.actor_id else None,
+        "verb": entry.verb,
+        "subject": entry.subject,
+        "task_id": entry.task_id,
+        "changes": entry.changes,
+        "created_at": entry.created_at,
+    }

@@ -404,6 +404,37 @@ def test_three_replicas_all_serve(stack: ComposeStack) -> None:
     assert sum(counts.values()) == 30
 
 
+def _post_a_broken_chunked_body(stack: ComposeStack) -> str:
+    """POST a chunked body whose chunk size is not hex: the status line of the answer."""
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=30) as sock:
+        sock.sendall(
+            f"POST {LOGIN} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n"
+            "zz\r\nlogin=x\r\n0\r\n\r\n".encode()
+        )
+        return sock.makefile("rb").readline().decode("latin-1").strip()
+
+
+def test_broken_chunked_bodies_get_400_and_take_no_replica_out(stack: ComposeStack) -> None:
+    # One broken body per replica: none of them may count against the replica it was sent to.
+    answers = [_post_a_broken_chunked_body(stack) for _ in range(3)]
+    marker = f"after-broken={uuid.uuid4().hex}"
+    client = HttpClient(stack.base_url)
+    latencies = []
+    for _ in range(6):
+        asked = time.monotonic()
+        assert client.get(f"{LOGIN}?{marker}", timeout=30).status == 200
+        latencies.append(time.monotonic() - asked)
+    counts = requests_by_replica(stack.compose("logs", "--no-color", "web").stdout, marker)
+    print(
+        f"\nproxy: 3 broken chunked bodies answered {answers}; the next 6 GETs took at most "
+        f"{max(latencies):.2f} s, served by {dict(counts)}"
+    )
+    assert [answer.split(" ")[:2] for answer in answers] == [["HTTP/1.1", "400"]] * 3
+    assert max(latencies) < 1
+    assert sorted(counts) == ["web-1", "web-2", "web-3"]
+
+
 def test_a_killed_replica_costs_no_failed_get(stack: ComposeStack) -> None:
     victim = stack.compose("ps", "--quiet", "web").stdout.split()[1]
     try:

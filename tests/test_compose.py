@@ -41,6 +41,9 @@ pytestmark = pytest.mark.compose
 
 PROJECT = "todo"
 NETWORK = "todo-network"
+# A second project from the same files, up beside the first for one test.
+SECOND_PROJECT = "todo-second"
+SECOND_NETWORK = "todo-second-network"
 VOLUMES = ("todo_db-data", "todo_secrets", "todo_proxy-data", "todo_proxy-config")
 IMAGE = "todo-web"
 LOGIN = "/accounts/login/"
@@ -255,6 +258,69 @@ def test_only_containers_on_todo_network_resolve_db(stack: ComposeStack) -> None
 
     inspected = json.loads(stack.docker("network", "inspect", NETWORK).stdout)
     assert inspected[0]["Name"] == NETWORK
+
+
+def _address_on(stack: ComposeStack, project: str, service: str, network: str) -> str:
+    container = stack.compose("--project-name", project, "ps", "--quiet", service).stdout.split()[0]
+    template = f"{{{{(index .NetworkSettings.Networks {json.dumps(network)}).IPAddress}}}}"
+    return stack.docker("inspect", "--format", template, container).stdout.strip()
+
+
+def _db_seen_from(stack: ComposeStack, network: str, other_db: str) -> list[str]:
+    """From a container on network: every address `db` resolves to, and whether other_db:3306
+    answers."""
+    container = f"todo-test-probe-{uuid.uuid4().hex[:8]}"
+    probe = (
+        "import socket, sys\n"
+        "found = socket.getaddrinfo('db', 3306, type=socket.SOCK_STREAM)\n"
+        "print(*sorted({address[4][0] for address in found}))\n"
+        "try:\n"
+        "    socket.create_connection((sys.argv[1], 3306), 3).close()\n"
+        "    print('reached')\n"
+        "except OSError:\n"
+        "    print('unreachable')\n"
+    )
+    try:
+        result = stack.docker(
+            "run", "--name", container, "--network", network, "--entrypoint", "python", IMAGE,
+            "-c", probe, other_db,
+        )  # fmt: skip
+    finally:
+        stack.docker("rm", "--force", container, check=False)
+    return result.stdout.splitlines()
+
+
+def test_a_second_project_beside_it_has_its_own_network_and_data(stack: ComposeStack) -> None:
+    if stack.browser is None:
+        pytest.skip("needs the sign-up step")
+    port = free_port()
+    env = {**stack.env, "WEB_PORT": str(port), "HTTPS_PORT": str(free_port())}
+    second = ComposeStack(directory=stack.directory, port=port, env=env)
+    project = ("--project-name", SECOND_PROJECT)
+    started = time.monotonic()
+    try:
+        second.compose(*project, "up", "--detach", "--wait", "--wait-timeout", "300", timeout=600)
+        took = time.monotonic() - started
+        # Every request of the first stack's visitor reaches the first stack's web and db.
+        for _ in range(10):
+            _task_is_listed(stack)
+        # The second stack has its own database: the first stack's account does not exist there.
+        stranger = HttpClient(second.base_url)
+        stranger.get(LOGIN)
+        credentials = {"login": stack.state["username"], "password": stack.state["password"]}
+        assert stranger.post(LOGIN, credentials).status == 200
+        first_db = _address_on(stack, PROJECT, "db", NETWORK)
+        second_db = _address_on(stack, SECOND_PROJECT, "db", SECOND_NETWORK)
+        from_first = _db_seen_from(stack, NETWORK, second_db)
+        from_second = _db_seen_from(stack, SECOND_NETWORK, first_db)
+    finally:
+        second.compose(*project, "down", "--volumes", "--remove-orphans", check=False)
+    print(
+        f"\ncompose: a second project up beside the first in {took:.1f} s; from {NETWORK} db is "
+        f"{from_first}, from {SECOND_NETWORK} {from_second}"
+    )
+    assert from_first == [first_db, "unreachable"]
+    assert from_second == [second_db, "unreachable"]
 
 
 def _port_bindings(stack: ComposeStack, service: str) -> dict[str, list[dict[str, str]]]:

@@ -313,14 +313,28 @@ def test_a_second_project_beside_it_has_its_own_network_and_data(stack: ComposeS
         second_db = _address_on(stack, SECOND_PROJECT, "db", SECOND_NETWORK)
         from_first = _db_seen_from(stack, NETWORK, second_db)
         from_second = _db_seen_from(stack, SECOND_NETWORK, first_db)
+        images = {name: _web_image_of(stack, name) for name in (PROJECT, SECOND_PROJECT)}
+        tagged = {
+            name: stack.docker("image", "inspect", "--format", "{{.Id}}", f"{name}-web").stdout
+            for name in (PROJECT, SECOND_PROJECT)
+        }
     finally:
         second.compose(*project, "down", "--volumes", "--remove-orphans", check=False)
+        second_images = [f"{SECOND_PROJECT}-{image}" for image in ("web", "proxy", "cache")]
+        stack.docker("image", "rm", *second_images, check=False)
     print(
         f"\ncompose: a second project up beside the first in {took:.1f} s; from {NETWORK} db is "
         f"{from_first}, from {SECOND_NETWORK} {from_second}"
     )
     assert from_first == [first_db, "unreachable"]
     assert from_second == [second_db, "unreachable"]
+    # Each project runs the image it tagged under its own name.
+    assert {name: image.strip() for name, image in tagged.items()} == images
+
+
+def _web_image_of(stack: ComposeStack, project: str) -> str:
+    container = stack.compose("--project-name", project, "ps", "--quiet", "web").stdout.split()[0]
+    return stack.docker("inspect", "--format", "{{.Image}}", container).stdout.strip()
 
 
 def _port_bindings(stack: ComposeStack, service: str) -> dict[str, list[dict[str, str]]]:
@@ -459,8 +473,14 @@ def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None
     assert posts_after == posts_before
 
 
-def test_three_replicas_all_serve(stack: ComposeStack) -> None:
-    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+def test_scaling_to_three_replicas_recreates_nothing_and_all_serve(stack: ComposeStack) -> None:
+    before = set(stack.compose("ps", "--all", "--quiet").stdout.split())  # init's too
+    with request_loop(stack.base_url, LOGIN) as during:
+        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+    after = set(stack.compose("ps", "--all", "--quiet").stdout.split())
+    print(f"\ncompose: `up --scale web=3` under a request loop: {during}")
+    assert before <= after, "scaling up recreated containers"
+    assert during.failures == []
     marker = f"spread={uuid.uuid4().hex}"
     client = HttpClient(stack.base_url)
     assert all(client.get(f"{LOGIN}?{marker}").status == 200 for _ in range(30))

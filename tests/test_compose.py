@@ -475,10 +475,12 @@ def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None
 
 def test_scaling_to_three_replicas_recreates_nothing_and_all_serve(stack: ComposeStack) -> None:
     before = set(stack.compose("ps", "--all", "--quiet").stdout.split())  # init's too
+    # As an operator sets it in .env; every later `up` in these tests keeps the three.
+    stack.env["WEB_REPLICAS"] = "3"
     with request_loop(stack.base_url, LOGIN) as during:
-        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
     after = set(stack.compose("ps", "--all", "--quiet").stdout.split())
-    print(f"\ncompose: `up --scale web=3` under a request loop: {during}")
+    print(f"\ncompose: `up` with WEB_REPLICAS=3 under a request loop: {during}")
     assert before <= after, "scaling up recreated containers"
     assert during.failures == []
     marker = f"spread={uuid.uuid4().hex}"
@@ -529,8 +531,8 @@ def test_a_killed_replica_costs_no_failed_get(stack: ComposeStack) -> None:
             stack.docker("kill", victim)
             time.sleep(10)
     finally:
-        # The next tests start from three replicas, whatever this one saw.
-        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+        # A plain `up` replaces the killed replica: the next tests start from three.
+        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
     print(f"\ncompose: `docker kill` of one of 3 replicas under a request loop: {result}")
     assert result.requests > 100
     assert result.failures == []
@@ -580,6 +582,8 @@ def test_https_with_the_local_ca_turns_on_django_hardening(
     stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
     took = time.monotonic() - started
     print(f"\ncompose: `up -d --wait` after setting SITE_ADDRESS=https://localhost {took:.1f} s")
+    # The update script's replicas, then this `up`: still WEB_REPLICAS of them.
+    assert len(_web_containers(stack)) == 3
     # Trust only the proxy's local CA (Caddy's `tls internal` root).
     root = tmp_path / "caddy-root.crt"
     stack.compose("cp", "proxy:/data/caddy/pki/authorities/local/root.crt", str(root))

@@ -33,8 +33,10 @@ step "docker compose config -q (no .env); docker stack config (deploy/stack.yaml
 if [[ -e .env ]]; then
     echo "compose-lab.sh: a .env exists; validating with an empty one instead" >&2
     docker compose --env-file /dev/null config --quiet
+    docker compose --env-file /dev/null -f compose.yaml -f compose.tls.yaml config --quiet
 else
     docker compose config --quiet
+    docker compose -f compose.yaml -f compose.tls.yaml config --quiet
 fi
 docker stack config --compose-file deploy/stack.yaml >/dev/null
 

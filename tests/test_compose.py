@@ -350,9 +350,9 @@ def test_only_the_proxy_publishes_ports_and_it_is_healthy(stack: ComposeStack) -
     assert _port_bindings(stack, "web") == {}
     assert _port_bindings(stack, "cache") == {}
     proxy = _port_bindings(stack, "proxy")
+    # With TLS off, no HTTPS port: the quick start needs no port 443.
     assert {port: hosts[0]["HostPort"] for port, hosts in proxy.items()} == {
-        "80/tcp": str(stack.port),
-        "443/tcp": str(stack.https_port),
+        "80/tcp": str(stack.port)
     }
     container = stack.compose("ps", "--quiet", "proxy").stdout.strip()
     health = stack.docker("inspect", "--format", "{{.State.Health.Status}}", container)
@@ -577,11 +577,15 @@ def test_the_update_script_replaces_every_replica_without_a_failed_request(
 def test_https_with_the_local_ca_turns_on_django_hardening(
     stack: ComposeStack, tmp_path: Path
 ) -> None:
-    (stack.directory / ".env").write_text("SITE_ADDRESS=https://localhost\n")
+    # A port other than 443, as the README says: in SITE_ADDRESS, HTTPS_PORT and compose.tls.yaml.
+    (stack.directory / ".env").write_text(
+        f"SITE_ADDRESS=https://localhost:{stack.https_port}\n"
+        "COMPOSE_FILE=compose.yaml:compose.tls.yaml\n"
+    )
     started = time.monotonic()
     stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
     took = time.monotonic() - started
-    print(f"\ncompose: `up -d --wait` after setting SITE_ADDRESS=https://localhost {took:.1f} s")
+    print(f"\ncompose: `up -d --wait` after turning on https://localhost {took:.1f} s")
     # The update script's replicas, then this `up`: still WEB_REPLICAS of them.
     assert len(_web_containers(stack)) == 3
     # Trust only the proxy's local CA (Caddy's `tls internal` root).
@@ -592,11 +596,12 @@ def test_https_with_the_local_ca_turns_on_django_hardening(
 
     login = visitor.get(LOGIN)
     assert login.status == 200
-    assert login.headers["strict-transport-security"].startswith("max-age=31536000")
+    # This host only: no includeSubDomains, no preload unless asked for.
+    assert login.headers["strict-transport-security"] == "max-age=31536000"
     assert "Secure" in login.headers["set-cookie"]
     redirect = HttpClient(stack.base_url).get(LOGIN, headers={"Host": "localhost"})
     assert redirect.status == 308
-    assert redirect.headers["location"] == f"https://localhost{LOGIN}"
+    assert redirect.headers["location"] == f"https://localhost:{stack.https_port}{LOGIN}"
 
     if stack.browser is not None:  # the visitor signs in again, over HTTPS
         # Browsers send Origin with every POST; over HTTPS Django's CSRF check requires it.

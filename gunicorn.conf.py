@@ -48,8 +48,10 @@ max_requests_jitter = 100
 # mid-request has sent the proxy all of the response or none of it (todo_site/gunicorn_response.py).
 wsgi.Response = OneWriteResponse
 
-# Logs go to stdout/stderr, where `docker compose logs` collects them.
+# Logs go to stdout/stderr, where `docker compose logs` collects them. The access log names the
+# client, not the proxy, and leaves out the health probes (todo_site/gunicorn_logging.py).
 accesslog = "-"
+logger_class = "todo_site.gunicorn_logging.AccessLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

@@ -23,7 +23,7 @@ step "hadolint Dockerfile"
 step "shellcheck"
 "$bin_dir/shellcheck" docker/entrypoint.sh docker/proxy-healthcheck.sh docker/cache-entrypoint.sh \
     docker/cache-healthcheck.sh .ci/compose-lab.sh \
-    deploy/update.sh deploy/swarm-secrets.sh
+    deploy/update.sh deploy/swarm-secrets.sh deploy/backup.sh deploy/restore.sh
 
 step "caddy validate docker/Caddyfile"
 docker run --rm --network none --volume "$PWD/docker/Caddyfile:/etc/caddy/Caddyfile:ro" \

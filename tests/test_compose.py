@@ -16,7 +16,9 @@ import json
 import re
 import socket
 import ssl
+import stat
 import subprocess
+import tarfile
 import threading
 import time
 import uuid
@@ -195,6 +197,42 @@ def test_export_tasks_inside_web_sees_the_task(stack: ComposeStack) -> None:
         pytest.fail(f"export_tasks' stdout is not pure JSON ({exc}):\n{result.stdout[:500]}")
     exported = json.dumps(data, ensure_ascii=False)
     assert stack.state["title"] in exported
+
+
+def test_the_backup_files_are_the_owner_s_alone_and_restore_the_data(
+    stack: ComposeStack, tmp_path: Path
+) -> None:
+    if stack.browser is None:
+        pytest.skip("needs the sign-up step")
+    backup = subprocess.run(
+        ["bash", "deploy/backup.sh", str(tmp_path)],
+        cwd=stack.directory, env=stack.env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert backup.returncode == 0, backup.stdout[-3000:] + backup.stderr[-3000:]
+    modes = {
+        path.name.rsplit("-", 3)[0]: stat.S_IMODE(path.stat().st_mode)
+        for path in tmp_path.iterdir()
+    }
+    assert modes == {"todo": 0o600, "todo-secrets": 0o600, "todo-proxy-data": 0o600}
+    [dump] = tmp_path.glob("todo-2*.sql")
+    [secrets] = tmp_path.glob("todo-secrets-*.tar")
+    with tarfile.open(secrets) as archive:
+        assert "./mysql_root_password" in archive.getnames()
+
+    # A task added after the backup is gone once the backup is restored; the one before is back.
+    later = f"After the backup {uuid.uuid4().hex[:6]}"
+    tasks = stack.browser.get("/")
+    stack.browser.post(_action_of_form_with("/", tasks.text, "title"), {"title": later})
+    assert later in html.unescape(stack.browser.get("/").text)
+    restore = subprocess.run(
+        ["bash", "deploy/restore.sh", str(dump)],
+        cwd=stack.directory, env=stack.env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert restore.returncode == 0, restore.stdout[-3000:] + restore.stderr[-3000:]
+    stack.wait_ready()
+    page = html.unescape(stack.browser.get("/").text)
+    assert stack.state["title"] in page
+    assert later not in page
 
 
 def test_web_runs_as_a_non_root_user_on_a_read_only_root(stack: ComposeStack) -> None:

@@ -10,6 +10,7 @@ One stack serves the module: deploy, use, scale, roll and remove, in file order.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 import uuid
@@ -81,6 +82,8 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("swarm") / "todo"
     directory.mkdir()
     clean_copy(directory)
+    # As the README says: the stack hands web all of .env, so the file must exist.
+    shutil.copy(directory / ".env.example", directory / ".env")
     port, https_port = free_port(), free_port()
     env.update(WEB_PORT=str(port), HTTPS_PORT=str(https_port))
     s = Stack(directory=directory, port=port, env=env)

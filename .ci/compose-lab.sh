@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Compose part of CI: the real Docker engine of ../shared/compose-lab as a single-node Swarm
-# manager, static checks of the container files, then `pytest -m compose` against it (the Compose
-# stack, then the Swarm stack). Called by .ci/run after the venv exists; also fine by hand.
+# The Compose part of CI: a Docker engine (the one `docker` already talks to, with `docker
+# compose`; where none answers, the real Docker engine of ../shared/compose-lab as a single-node
+# Swarm manager), static checks of the container files, then `pytest -m compose` against it (the
+# Compose stack, then the Swarm stack). Called by .ci/run after the venv exists; also fine by hand.
 #   PYTHON  interpreter with requirements-dev.txt installed (default: .venv/bin/python)
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +14,17 @@ started=$SECONDS
 
 step() { printf -- '--- %s (%ss)\n' "$*" "$((SECONDS - started))"; }
 
-step "compose-lab: Docker engine, Swarm manager, stand-in images"
-engine_exports=$("$lab/up-docker" --swarm)
-eval "$engine_exports"
+if docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+    step "Docker engine: the one at ${DOCKER_HOST:-the default socket}"
+elif [[ -x $lab/up-docker ]]; then
+    step "compose-lab: Docker engine, Swarm manager, stand-in images"
+    engine_exports=$("$lab/up-docker" --swarm)
+    eval "$engine_exports"
+else
+    echo "compose-lab.sh: no Docker engine answers (docker info, docker compose version)" \
+        "and there is no $lab to start one" >&2
+    exit 1
+fi
 
 step "hadolint Dockerfile"
 "$bin_dir/hadolint" Dockerfile

@@ -1,4 +1,5 @@
-# Development tasks. `make test` is the one command that sets up and runs every check.
+# Development tasks. `make test` sets up the venv and runs every check but the container stacks
+# (`make test-compose`); `bash .ci/run` installs what both need on Debian or Ubuntu and runs both.
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 # Static checks import the settings; DEBUG lets them run without a secret key.
@@ -27,7 +28,8 @@ pytest: venv
 
 test: lint pytest
 
-# The real Compose and Swarm stacks on a Docker engine (../shared/compose-lab starts one).
+# The real Compose and Swarm stacks on a Docker engine: the one `docker` talks to, else the one
+# ../shared/compose-lab starts.
 test-compose: venv
 	PYTHON=$(PYTHON) bash .ci/compose-lab.sh
 

@@ -42,8 +42,10 @@ preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = 2000
 
-# Logs go to stdout/stderr, where `docker compose logs` collects them.
+# Logs go to stdout/stderr, where `docker compose logs` collects them. The access log names the
+# client, not the proxy, and leaves out the health probes (todo_site/gunicorn_logging.py).
 accesslog = "-"
+logger_class = "todo_site.gunicorn_logging.AccessLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

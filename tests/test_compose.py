@@ -16,7 +16,9 @@ import json
 import re
 import socket
 import ssl
+import stat
 import subprocess
+import tarfile
 import threading
 import time
 import uuid
@@ -41,6 +43,9 @@ pytestmark = pytest.mark.compose
 
 PROJECT = "todo"
 NETWORK = "todo-network"
+# A second project from the same files, up beside the first for one test.
+SECOND_PROJECT = "todo-second"
+SECOND_NETWORK = "todo-second-network"
 VOLUMES = ("todo_db-data", "todo_secrets", "todo_proxy-data", "todo_proxy-config")
 IMAGE = "todo-web"
 LOGIN = "/accounts/login/"
@@ -194,6 +199,42 @@ def test_export_tasks_inside_web_sees_the_task(stack: ComposeStack) -> None:
     assert stack.state["title"] in exported
 
 
+def test_the_backup_files_are_the_owner_s_alone_and_restore_the_data(
+    stack: ComposeStack, tmp_path: Path
+) -> None:
+    if stack.browser is None:
+        pytest.skip("needs the sign-up step")
+    backup = subprocess.run(
+        ["bash", "deploy/backup.sh", str(tmp_path)],
+        cwd=stack.directory, env=stack.env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert backup.returncode == 0, backup.stdout[-3000:] + backup.stderr[-3000:]
+    modes = {
+        path.name.rsplit("-", 3)[0]: stat.S_IMODE(path.stat().st_mode)
+        for path in tmp_path.iterdir()
+    }
+    assert modes == {"todo": 0o600, "todo-secrets": 0o600, "todo-proxy-data": 0o600}
+    [dump] = tmp_path.glob("todo-2*.sql")
+    [secrets] = tmp_path.glob("todo-secrets-*.tar")
+    with tarfile.open(secrets) as archive:
+        assert "./mysql_root_password" in archive.getnames()
+
+    # A task added after the backup is gone once the backup is restored; the one before is back.
+    later = f"After the backup {uuid.uuid4().hex[:6]}"
+    tasks = stack.browser.get("/")
+    stack.browser.post(_action_of_form_with("/", tasks.text, "title"), {"title": later})
+    assert later in html.unescape(stack.browser.get("/").text)
+    restore = subprocess.run(
+        ["bash", "deploy/restore.sh", str(dump)],
+        cwd=stack.directory, env=stack.env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert restore.returncode == 0, restore.stdout[-3000:] + restore.stderr[-3000:]
+    stack.wait_ready()
+    page = html.unescape(stack.browser.get("/").text)
+    assert stack.state["title"] in page
+    assert later not in page
+
+
 def test_web_runs_as_a_non_root_user_on_a_read_only_root(stack: ComposeStack) -> None:
     uid = stack.compose("exec", "-T", "web", "id", "-u").stdout.strip()
     assert uid == "10001"
@@ -257,6 +298,83 @@ def test_only_containers_on_todo_network_resolve_db(stack: ComposeStack) -> None
     assert inspected[0]["Name"] == NETWORK
 
 
+def _address_on(stack: ComposeStack, project: str, service: str, network: str) -> str:
+    container = stack.compose("--project-name", project, "ps", "--quiet", service).stdout.split()[0]
+    template = f"{{{{(index .NetworkSettings.Networks {json.dumps(network)}).IPAddress}}}}"
+    return stack.docker("inspect", "--format", template, container).stdout.strip()
+
+
+def _db_seen_from(stack: ComposeStack, network: str, other_db: str) -> list[str]:
+    """From a container on network: every address `db` resolves to, and whether other_db:3306
+    answers."""
+    container = f"todo-test-probe-{uuid.uuid4().hex[:8]}"
+    probe = (
+        "import socket, sys\n"
+        "found = socket.getaddrinfo('db', 3306, type=socket.SOCK_STREAM)\n"
+        "print(*sorted({address[4][0] for address in found}))\n"
+        "try:\n"
+        "    socket.create_connection((sys.argv[1], 3306), 3).close()\n"
+        "    print('reached')\n"
+        "except OSError:\n"
+        "    print('unreachable')\n"
+    )
+    try:
+        result = stack.docker(
+            "run", "--name", container, "--network", network, "--entrypoint", "python", IMAGE,
+            "-c", probe, other_db,
+        )  # fmt: skip
+    finally:
+        stack.docker("rm", "--force", container, check=False)
+    return result.stdout.splitlines()
+
+
+def test_a_second_project_beside_it_has_its_own_network_and_data(stack: ComposeStack) -> None:
+    if stack.browser is None:
+        pytest.skip("needs the sign-up step")
+    port = free_port()
+    env = {**stack.env, "WEB_PORT": str(port), "HTTPS_PORT": str(free_port())}
+    second = ComposeStack(directory=stack.directory, port=port, env=env)
+    project = ("--project-name", SECOND_PROJECT)
+    started = time.monotonic()
+    try:
+        second.compose(*project, "up", "--detach", "--wait", "--wait-timeout", "300", timeout=600)
+        took = time.monotonic() - started
+        # Every request of the first stack's visitor reaches the first stack's web and db.
+        for _ in range(10):
+            _task_is_listed(stack)
+        # The second stack has its own database: the first stack's account does not exist there.
+        stranger = HttpClient(second.base_url)
+        stranger.get(LOGIN)
+        credentials = {"login": stack.state["username"], "password": stack.state["password"]}
+        assert stranger.post(LOGIN, credentials).status == 200
+        first_db = _address_on(stack, PROJECT, "db", NETWORK)
+        second_db = _address_on(stack, SECOND_PROJECT, "db", SECOND_NETWORK)
+        from_first = _db_seen_from(stack, NETWORK, second_db)
+        from_second = _db_seen_from(stack, SECOND_NETWORK, first_db)
+        images = {name: _web_image_of(stack, name) for name in (PROJECT, SECOND_PROJECT)}
+        tagged = {
+            name: stack.docker("image", "inspect", "--format", "{{.Id}}", f"{name}-web").stdout
+            for name in (PROJECT, SECOND_PROJECT)
+        }
+    finally:
+        second.compose(*project, "down", "--volumes", "--remove-orphans", check=False)
+        second_images = [f"{SECOND_PROJECT}-{image}" for image in ("web", "proxy", "cache")]
+        stack.docker("image", "rm", *second_images, check=False)
+    print(
+        f"\ncompose: a second project up beside the first in {took:.1f} s; from {NETWORK} db is "
+        f"{from_first}, from {SECOND_NETWORK} {from_second}"
+    )
+    assert from_first == [first_db, "unreachable"]
+    assert from_second == [second_db, "unreachable"]
+    # Each project runs the image it tagged under its own name.
+    assert {name: image.strip() for name, image in tagged.items()} == images
+
+
+def _web_image_of(stack: ComposeStack, project: str) -> str:
+    container = stack.compose("--project-name", project, "ps", "--quiet", "web").stdout.split()[0]
+    return stack.docker("inspect", "--format", "{{.Image}}", container).stdout.strip()
+
+
 def _port_bindings(stack: ComposeStack, service: str) -> dict[str, list[dict[str, str]]]:
     container = stack.compose("ps", "--quiet", service).stdout.split()[0]
     inspected = json.loads(stack.docker("inspect", container).stdout)[0]
@@ -270,9 +388,9 @@ def test_only_the_proxy_publishes_ports_and_it_is_healthy(stack: ComposeStack) -
     assert _port_bindings(stack, "web") == {}
     assert _port_bindings(stack, "cache") == {}
     proxy = _port_bindings(stack, "proxy")
+    # With TLS off, no HTTPS port: the quick start needs no port 443.
     assert {port: hosts[0]["HostPort"] for port, hosts in proxy.items()} == {
-        "80/tcp": str(stack.port),
-        "443/tcp": str(stack.https_port),
+        "80/tcp": str(stack.port)
     }
     container = stack.compose("ps", "--quiet", "proxy").stdout.strip()
     health = stack.docker("inspect", "--format", "{{.State.Health.Status}}", container)
@@ -393,8 +511,16 @@ def test_slow_clients_do_not_hold_up_other_visitors(stack: ComposeStack) -> None
     assert posts_after == posts_before
 
 
-def test_three_replicas_all_serve(stack: ComposeStack) -> None:
-    stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+def test_scaling_to_three_replicas_recreates_nothing_and_all_serve(stack: ComposeStack) -> None:
+    before = set(stack.compose("ps", "--all", "--quiet").stdout.split())  # init's too
+    # As an operator sets it in .env; every later `up` in these tests keeps the three.
+    stack.env["WEB_REPLICAS"] = "3"
+    with request_loop(stack.base_url, LOGIN) as during:
+        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
+    after = set(stack.compose("ps", "--all", "--quiet").stdout.split())
+    print(f"\ncompose: `up` with WEB_REPLICAS=3 under a request loop: {during}")
+    assert before <= after, "scaling up recreated containers"
+    assert during.failures == []
     marker = f"spread={uuid.uuid4().hex}"
     client = HttpClient(stack.base_url)
     assert all(client.get(f"{LOGIN}?{marker}").status == 200 for _ in range(30))
@@ -402,6 +528,37 @@ def test_three_replicas_all_serve(stack: ComposeStack) -> None:
     print(f"\ncompose: 30 requests over 3 replicas: {dict(counts)}")
     assert sorted(counts) == ["web-1", "web-2", "web-3"]
     assert sum(counts.values()) == 30
+
+
+def _post_a_broken_chunked_body(stack: ComposeStack) -> str:
+    """POST a chunked body whose chunk size is not hex: the status line of the answer."""
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=30) as sock:
+        sock.sendall(
+            f"POST {LOGIN} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n"
+            "zz\r\nlogin=x\r\n0\r\n\r\n".encode()
+        )
+        return sock.makefile("rb").readline().decode("latin-1").strip()
+
+
+def test_broken_chunked_bodies_get_400_and_take_no_replica_out(stack: ComposeStack) -> None:
+    # One broken body per replica: none of them may count against the replica it was sent to.
+    answers = [_post_a_broken_chunked_body(stack) for _ in range(3)]
+    marker = f"after-broken={uuid.uuid4().hex}"
+    client = HttpClient(stack.base_url)
+    latencies = []
+    for _ in range(6):
+        asked = time.monotonic()
+        assert client.get(f"{LOGIN}?{marker}", timeout=30).status == 200
+        latencies.append(time.monotonic() - asked)
+    counts = requests_by_replica(stack.compose("logs", "--no-color", "web").stdout, marker)
+    print(
+        f"\nproxy: 3 broken chunked bodies answered {answers}; the next 6 GETs took at most "
+        f"{max(latencies):.2f} s, served by {dict(counts)}"
+    )
+    assert [answer.split(" ")[:2] for answer in answers] == [["HTTP/1.1", "400"]] * 3
+    assert max(latencies) < 1
+    assert sorted(counts) == ["web-1", "web-2", "web-3"]
 
 
 def test_a_killed_replica_costs_no_failed_get(stack: ComposeStack) -> None:
@@ -412,8 +569,8 @@ def test_a_killed_replica_costs_no_failed_get(stack: ComposeStack) -> None:
             stack.docker("kill", victim)
             time.sleep(10)
     finally:
-        # The next tests start from three replicas, whatever this one saw.
-        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300", "--scale", "web=3")
+        # A plain `up` replaces the killed replica: the next tests start from three.
+        stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
     print(f"\ncompose: `docker kill` of one of 3 replicas under a request loop: {result}")
     assert result.requests > 100
     assert result.failures == []
@@ -458,11 +615,17 @@ def test_the_update_script_replaces_every_replica_without_a_failed_request(
 def test_https_with_the_local_ca_turns_on_django_hardening(
     stack: ComposeStack, tmp_path: Path
 ) -> None:
-    (stack.directory / ".env").write_text("SITE_ADDRESS=https://localhost\n")
+    # A port other than 443, as the README says: in SITE_ADDRESS, HTTPS_PORT and compose.tls.yaml.
+    (stack.directory / ".env").write_text(
+        f"SITE_ADDRESS=https://localhost:{stack.https_port}\n"
+        "COMPOSE_FILE=compose.yaml:compose.tls.yaml\n"
+    )
     started = time.monotonic()
     stack.compose("up", "--detach", "--wait", "--wait-timeout", "300")
     took = time.monotonic() - started
-    print(f"\ncompose: `up -d --wait` after setting SITE_ADDRESS=https://localhost {took:.1f} s")
+    print(f"\ncompose: `up -d --wait` after turning on https://localhost {took:.1f} s")
+    # The update script's replicas, then this `up`: still WEB_REPLICAS of them.
+    assert len(_web_containers(stack)) == 3
     # Trust only the proxy's local CA (Caddy's `tls internal` root).
     root = tmp_path / "caddy-root.crt"
     stack.compose("cp", "proxy:/data/caddy/pki/authorities/local/root.crt", str(root))
@@ -471,11 +634,12 @@ def test_https_with_the_local_ca_turns_on_django_hardening(
 
     login = visitor.get(LOGIN)
     assert login.status == 200
-    assert login.headers["strict-transport-security"].startswith("max-age=31536000")
+    # This host only: no includeSubDomains, no preload unless asked for.
+    assert login.headers["strict-transport-security"] == "max-age=31536000"
     assert "Secure" in login.headers["set-cookie"]
     redirect = HttpClient(stack.base_url).get(LOGIN, headers={"Host": "localhost"})
     assert redirect.status == 308
-    assert redirect.headers["location"] == f"https://localhost{LOGIN}"
+    assert redirect.headers["location"] == f"https://localhost:{stack.https_port}{LOGIN}"
 
     if stack.browser is not None:  # the visitor signs in again, over HTTPS
         # Browsers send Origin with every POST; over HTTPS Django's CSRF check requires it.

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.live import REPO_ROOT, clean_env, manage
 
 PROBE = (
@@ -106,12 +108,18 @@ def test_allowed_hosts_from_the_environment():
     assert values["hosts"] == ["todo.example.com", ".example.org"]
 
 
-def test_deploy_checks_pass_with_https_on():
+@pytest.mark.parametrize(
+    "hsts",
+    [{}, {"DJANGO_HSTS_INCLUDE_SUBDOMAINS": "true", "DJANGO_HSTS_PRELOAD": "true"}],
+    ids=["this-host-only", "subdomains-and-preload"],
+)
+def test_deploy_checks_pass_with_https_on(hsts):
     env = clean_env(
         DJANGO_HTTPS="true",
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY="x7#Kq!v2Lm9@Pz4$Rt8&Wn3*Yb6^Hd1%Fg5(Jc0)Se-Ua=Io+Eh;Ty:Rw<Qp>Zm?",
         DJANGO_ALLOWED_HOSTS="todo.example.com",
+        **hsts,
     )
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -253,3 +261,17 @@ def test_a_cache_url_and_its_password_file_make_the_shared_cache(tmp_path):
         rows["BACKEND"] == pages["BACKEND"] == KEPT_IN_MEMORY
     )  # rendered HTML stays in each process
     assert found["sessions_in_shared_cache"] is True
+
+
+HSTS_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps([settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+    "settings.SECURE_HSTS_PRELOAD]))"
+)
+
+
+def test_hsts_covers_subdomains_and_asks_for_preload_only_when_told():
+    https = {"DJANGO_SECRET_KEY": "s", "SITE_ADDRESS": "https://localhost"}
+    assert settings_with(HSTS_PROBE, **https) == [31_536_000, False, False]
+    opted_in = {**https, "DJANGO_HSTS_INCLUDE_SUBDOMAINS": "true", "DJANGO_HSTS_PRELOAD": "true"}
+    assert settings_with(HSTS_PROBE, **opted_in) == [31_536_000, True, True]

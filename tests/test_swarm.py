@@ -1,8 +1,8 @@
 """The Swarm stack (deploy/stack.yaml) for real on one node: deploy, use, scale, roll, remove.
 
-Needs a Docker engine that is a Swarm manager (`../shared/compose-lab/up-docker --swarm` in CI) and
-no Compose `todo` stack running (both use the network name todo-network). The images are built
-from a clean copy of the working tree with `docker compose build`, as an operator would.
+Needs a Docker engine that is a Swarm manager (`../shared/compose-lab/up-docker --swarm` in CI).
+The images are built from a clean copy of the working tree with `docker compose build`, as an
+operator would.
 
 One stack serves the module: deploy, use, scale, roll and remove, in file order.
 """
@@ -10,6 +10,7 @@ One stack serves the module: deploy, use, scale, roll and remove, in file order.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 import uuid
@@ -30,7 +31,7 @@ from tests.support.live import free_port, in_ci, require_in_ci
 pytestmark = pytest.mark.compose
 
 STACK = "todo-swarm-test"
-NETWORK = "todo-network"
+NETWORK = f"{STACK}_default"
 DB_LABEL = "todo.db=true"
 SECRETS = (
     "todo_django_secret_key",
@@ -81,13 +82,15 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("swarm") / "todo"
     directory.mkdir()
     clean_copy(directory)
+    # As the README says: the stack hands web all of .env, so the file must exist.
+    shutil.copy(directory / ".env.example", directory / ".env")
     port, https_port = free_port(), free_port()
     env.update(WEB_PORT=str(port), HTTPS_PORT=str(https_port))
     s = Stack(directory=directory, port=port, env=env)
 
     if s.docker("network", "inspect", NETWORK, check=False).returncode == 0:
         if not in_ci():
-            pytest.skip(f"{NETWORK} exists (a Compose or Swarm todo stack runs here)")
+            pytest.skip(f"{NETWORK} exists (a Swarm stack {STACK} runs here)")
         _remove_stack(s)
     node_id = node["NodeID"]
     s.docker("compose", "build", timeout=900)
@@ -136,8 +139,8 @@ def test_db_runs_on_the_labelled_node_with_its_volume(swarm: Stack) -> None:
     assert f"{STACK}_db-data" in volumes
 
 
-def test_a_plain_container_on_todo_network_reaches_db(swarm: Stack) -> None:
-    # The tutorial's `docker run --network todo-network`: the overlay network is attachable.
+def test_a_plain_container_on_the_stack_s_network_reaches_db(swarm: Stack) -> None:
+    # The tutorial's `docker run --network todo_default`: the overlay network is attachable.
     container = f"todo-test-attach-{uuid.uuid4().hex[:8]}"
     probe = "import socket; socket.create_connection(('todo-mysql', 3306), 5); print('reached')"
     try:

@@ -4,7 +4,7 @@ import contextlib
 import datetime as dt
 import enum
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from allauth.account.utils import filter_users_by_email
@@ -28,12 +28,17 @@ def client_ip(request: HttpRequest) -> str:
     The entry is parsed and written back canonically (one address, one spelling, whatever the
     client sent); an entry that is no address falls back to the peer, the proxy itself.
     """
+    return client_address(request.META)
+
+
+def client_address(environ: Mapping[str, object]) -> str:
+    """client_ip from a WSGI environ (request.META is one), for gunicorn's access log too."""
     if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
         if hops := [hop.strip() for hop in forwarded.split(",") if hop.strip()]:
             with contextlib.suppress(ValueError):
                 return str(ipaddress.ip_address(hops[-1].partition("%")[0]))
-    return str(request.META.get("REMOTE_ADDR", ""))
+    return str(environ.get("REMOTE_ADDR", ""))
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, object] | None = None) -> str:

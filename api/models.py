@@ -98,3 +98,22 @@ class Token(models.Model):
 
     def is_expired(self, now: dt.datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
+
+
+class RateCount(models.Model):
+    """How many API requests a caller made in the current minute, when there is no shared cache to
+    count in (api.limits): one row per caller, counted up (or started again in a new minute) in
+    one statement, so no row is ever left to clean up."""
+
+    # "token:<id>", or "user:<id>" for the browser's session.
+    caller = models.CharField(_("caller"), max_length=64, primary_key=True)
+    minute = models.BigIntegerField(_("minute"))  # minutes since the epoch
+    hits = models.PositiveIntegerField(_("hits"))
+
+    class Meta:
+        verbose_name = _("API rate count")
+        verbose_name_plural = _("API rate counts")
+        ordering = ["caller"]
+
+    def __str__(self) -> str:
+        return f"{self.caller} @ {self.minute}: {self.hits}"

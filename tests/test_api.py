@@ -15,8 +15,8 @@ from django.test import Client
 from django.utils import timezone
 
 from api import services as token_services
-from api.limits import WINDOW_SECONDS
-from api.models import Scope, Token
+from api.limits import WINDOW_SECONDS, _count_in_database
+from api.models import RateCount, Scope, Token
 from tests.support.live import free_port
 from todos import services
 from todos.models import Activity, Membership, Role, Task, TaskList, Verb
@@ -344,27 +344,28 @@ def test_the_openapi_document_and_the_docs_page_come_from_this_site(client, db):
 
 
 @pytest.mark.parametrize("count", [5, 60])
-def test_reading_a_page_of_tasks_costs_three_queries_however_many(
+def test_reading_a_page_of_tasks_costs_four_queries_however_many(
     count, owner, inbox, editor, shared, make_task, django_assert_num_queries
 ):
     for number in range(count):
         make_task(inbox, f"Task {number}", assignee=editor if number % 2 else None)
     api = Api(owner)
     api("GET", "/lists")  # the token's last use is written now, not below
-    # The token with its user, the list with the caller's role, the page of tasks.
-    with django_assert_num_queries(3):
+    # The token with its user, the rate count (in the database without CACHE_URL; in Redis with
+    # it), the list with the caller's role, the page of tasks.
+    with django_assert_num_queries(4):
         response = api("GET", f"/lists/{inbox.pk}/tasks", limit=50)
     assert len(response.json()["items"]) == min(count, 50)
 
 
-def test_reading_with_the_session_costs_three_queries_too(
+def test_reading_with_the_session_costs_four_queries_too(
     owner, inbox, make_task, client_for, django_assert_num_queries
 ):
     for number in range(20):
         make_task(inbox, f"Task {number}")
     client = client_for(owner)
-    # The session with its user, the list with the caller's role, the page of tasks.
-    with django_assert_num_queries(3):
+    # The session with its user, the rate count, the list with the caller's role, the page.
+    with django_assert_num_queries(4):
         client.get(f"{ROOT}/lists/{inbox.pk}/tasks")
 
 
@@ -394,8 +395,9 @@ def test_a_page_of_tasks_is_304_until_the_list_changes(
     first = api("GET", path, done="false")
     etag = first["ETag"]
     assert etag.startswith('W/"') and "private" in first["Cache-Control"]
-    # The token with its user and the list: its version says the tasks are as they were.
-    with django_assert_num_queries(2):
+    # The token with its user, the rate count and the list: its version says the tasks are as
+    # they were.
+    with django_assert_num_queries(3):
         unchanged = _again(api, path, etag, done="false")
     assert unchanged.status_code == 304 and unchanged["ETag"] == etag
     assert _again(api, path, etag, done="true").status_code == 200  # another question
@@ -441,6 +443,16 @@ def test_each_token_gets_its_own_rate_limit_then_429_with_retry_after(settings, 
     assert 1 <= int(refused["Retry-After"]) <= WINDOW_SECONDS
     assert not TaskList.objects.filter(name="Work").exists()
     assert second("GET", "/lists").status_code == 200
+
+
+def test_without_a_shared_cache_the_count_is_one_row_a_caller_in_the_database(db):
+    assert [_count_in_database("token:1", 100) for _ in range(3)] == [1, 2, 3]
+    assert _count_in_database("token:2", 100) == 1  # each caller counts apart
+    assert [_count_in_database("token:1", 101) for _ in range(2)] == [1, 2]  # a new minute
+    assert list(RateCount.objects.values_list("caller", "minute", "hits")) == [
+        ("token:1", 101, 2),
+        ("token:2", 100, 1),
+    ]
 
 
 def test_the_session_is_limited_per_user(settings, owner, inbox, client_for):
@@ -493,6 +505,7 @@ def test_a_cache_that_does_not_answer_costs_the_limit_not_the_api(settings, owne
             "OPTIONS": timeouts,
         },
     }
+    settings.CACHE_URL = nobody_listens
     settings.API_RATE_LIMIT = 1
     api = Api(owner)
     assert [api("GET", "/lists").status_code for _ in range(2)] == [200, 200]

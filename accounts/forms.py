@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from todo_site import security
 
 from . import services
+from .models import time_zone_choices
 from .services import username_taken
 
 
@@ -173,3 +174,9 @@ class DeleteAccountForm(forms.Form):
         if not security.check_current_password(self.request, self.user, password):
             raise ValidationError("That is not your password.", code="wrong_password")
         return password
+
+
+class TimeZoneForm(forms.Form):
+    """The account page's time zone: one of the zones the system knows."""
+
+    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import services
-from .forms import DeleteAccountForm
-from .models import Session
+from .forms import DeleteAccountForm, TimeZoneForm
+from .models import Session, time_zone_of
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -87,8 +87,22 @@ def account(request: AuthenticatedHttpRequest) -> HttpResponse:
         "other_sessions": Session.objects.filter(user=user)
         .exclude(session_key=request.session.session_key)
         .count(),
+        "time_zone_form": TimeZoneForm(initial={"time_zone": time_zone_of(user)}),
     }
     return render(request, "accounts/account.html", context)
+
+
+@login_required
+@require_POST
+def time_zone(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = TimeZoneForm(request.POST)
+    if form.is_valid():
+        chosen = form.cleaned_data["time_zone"]
+        services.set_time_zone(user=request.user, time_zone=chosen)
+        messages.success(request, f"Your time zone is now {chosen}.")
+    else:
+        messages.error(request, "Choose a time zone from the list.")
+    return redirect("account")
 
 
 @login_required

@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import services as account_services
 from accounts.models import Session
 from accounts.sessions import REVOKED, cache_entry, cache_key
 from tests.support.db import db_url
@@ -27,6 +28,7 @@ from tests.support.live import app_serving, require_in_ci
 # A database number of the tests' own on the Redis .ci/run starts: the fixture empties it.
 REDIS_URL = "redis://127.0.0.1:6379/9"
 LOGIN = reverse("account_login")
+ACCOUNT_PAGE = reverse("account")
 PASSWORD = "owner-password-123"
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,3 +237,14 @@ def test_a_logout_reaches_every_worker(shared_cache, owner, inbox):
         assert server.client(cookies).post(reverse("account_logout")).status == 302
         assert {server.client(cookies).get("/").status for _ in range(15)} == {302}
         assert "Traceback" not in server.output
+
+
+def test_the_users_time_zone_comes_with_the_cached_session(shared_cache, owner, inbox):
+    client = _logged_in(owner)
+    account_services.set_time_zone(user=owner, time_zone="Pacific/Auckland")
+    entry = shared_cache.get(cache_key(client.cookies["sessionid"].value))
+    assert entry["time_zone"] == "Pacific/Auckland"  # replaced when the choice was saved
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(ACCOUNT_PAGE).content.decode()
+    assert '<option value="Pacific/Auckland" selected>' in page
+    assert not any("FROM `accounts_preferences`" in query["sql"] for query in queries)

@@ -21,6 +21,7 @@ response puts in its own masked token (``respond``).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -77,10 +78,22 @@ def list_url(list_path: str, *, state: TaskState, search: str, page: int = 1) ->
     return list_path + (f"?{encoded}" if encoded else "")
 
 
+def page_url(path: str, page: int) -> str:
+    """A page of a paged view that takes no other query (the first one has none)."""
+    return path + (f"?{urlencode({'page': page})}" if page > 1 else "")
+
+
 def sidebar_lists(user: AnyUser) -> list[TaskList]:
-    """One query for the sidebar, the current list and the user's role in each: users have few
-    lists. Their own lists come first."""
-    return sorted(TaskList.objects.visible_to(user), key=lambda item: not item.is_owned)
+    """One query for the sidebar, the current list, the user's role in each and how many of its
+    tasks are due today or overdue (the header's Today count): users have few lists. Their own
+    lists come first."""
+    lists = TaskList.objects.visible_to(user).with_due_count(timezone.localdate())
+    return sorted(lists, key=lambda item: not item.is_owned)
+
+
+def today_count(lists: list[TaskList]) -> int:
+    """How many open tasks are due today or overdue in the lists (see sidebar_lists)."""
+    return sum(item.due_count for item in lists)
 
 
 def tasks_page(
@@ -159,6 +172,7 @@ def render_page(
         "create_form": create_form or TaskCreateForm(),
         "list_form": ListCreateForm(),
         "today": today,
+        "today_count": today_count(lists),
         "back": back,
         "csrf_token": _TOKEN_SLOT,
     }
@@ -167,11 +181,11 @@ def render_page(
 
 
 def _page_key(
-    request: HttpRequest, lists: list[TaskList], current: TaskList, today: dt.date
+    request: HttpRequest, lists: list[TaskList], current: TaskList | None, today: dt.date
 ) -> str:
-    """The tasks page's key in the pages cache: a hash of everything the page shows. The lists
-    are as the page's one query read them, versions included, so any change to what the page
-    shows gives it a new key."""
+    """A page's key in the pages cache (the tasks page; Today and Upcoming, which have no
+    current list): a hash of everything the page shows. The lists are as the page's one query
+    read them, versions included, so any change to what the page shows gives it a new key."""
     user = request.user
     shown = (
         user.pk,
@@ -181,7 +195,7 @@ def _page_key(
         today,
         timezone.get_current_timezone_name(),
         translation.get_language(),
-        current.pk,
+        current.pk if current else None,
         [
             (
                 *(item.pk, item.name, item.open_count, item.done_count, item.version),
@@ -191,6 +205,80 @@ def _page_key(
         ],
     )
     return f"todos:tasks-page:{hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()}"
+
+
+class Days(enum.Enum):
+    """The pages of tasks by due date across every list the user sees."""
+
+    TODAY = "today"  # open tasks due today or overdue, overdue first
+    UPCOMING = "upcoming"  # open tasks due after today: a group per day, then "Later"
+
+    @property
+    def title(self) -> str:
+        return self.name.title()
+
+
+# The Upcoming page shows the next this many days one by one, then "Later".
+UPCOMING_DAYS = 14
+
+
+def days_page(request: HttpRequest, days: Days) -> HttpResponse:
+    """Today or Upcoming, kept as the tasks page is: under the versions of every list the user
+    sees, the day and the time zone. Rendered, it costs the lists query and one page of tasks,
+    however many lists, members and tasks there are."""
+    lists = sidebar_lists(request.user)
+    today = timezone.localdate()
+    key = None if len(messages.get_messages(request)) else _page_key(request, lists, None, today)
+    content = caches["pages"].get(key) if key else None
+    if content is None:
+        content = _render_days(request, days, lists, today)
+        if key:
+            caches["pages"].set(key, content, PAGE_CACHE_SECONDS)
+    return respond(request, content)
+
+
+def _render_days(request: HttpRequest, days: Days, lists: list[TaskList], today: dt.date) -> str:
+    _state, _search, page = TaskFilterForm(request.GET).values()
+    tasks = Task.objects.in_lists(lists)
+    tasks = tasks.due_by(today) if days is Days.TODAY else tasks.due_after(today)
+    offset = (page - 1) * PAGE_SIZE
+    page_rows = list(tasks.row_values()[offset : offset + PAGE_SIZE + 1])
+    by_id = {task_list.pk: task_list for task_list in lists}
+    shown = []
+    for values in page_rows[:PAGE_SIZE]:
+        task = Task.from_row(values)
+        task.list = by_id[task.list_id]  # the row shows its list's name; the role decides
+        shown.append(task)
+    path = request.path
+    context: dict[str, Any] = {
+        "days": days.value,
+        "title": days.title,
+        "groups": _day_groups(shown, today) if days is Days.UPCOMING else [(None, shown)],
+        "page": page,
+        "has_next": len(page_rows) > PAGE_SIZE,
+        "previous_page_url": page_url(path, page - 1),
+        "next_page_url": page_url(path, page + 1),
+        "today": today,
+        "today_count": today_count(lists),
+        "back": request.get_full_path(),
+        "show_list": True,
+        "csrf_token": _TOKEN_SLOT,
+    }
+    template = page_or_fragment(request, "todos/days.html", "todos/_days_fragment.html")
+    return render_to_string(template, context, request)
+
+
+def _day_groups(tasks: list[Task], today: dt.date) -> list[tuple[dt.date | None, list[Task]]]:
+    """Upcoming's tasks (soonest first) under their day for the next UPCOMING_DAYS days, and
+    the rest under None ("Later")."""
+    last = today + dt.timedelta(days=UPCOMING_DAYS)
+    groups: list[tuple[dt.date | None, list[Task]]] = []
+    for task in tasks:
+        day = task.due_date if task.due_date and task.due_date <= last else None
+        if not groups or groups[-1][0] != day:
+            groups.append((day, []))
+        groups[-1][1].append(task)
+    return groups
 
 
 def _row_keys(rows: list[tuple[Any, ...]], page: tuple[Any, ...]) -> list[str]:

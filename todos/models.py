@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -99,6 +100,20 @@ class TaskListQuerySet(LockingQuerySet["TaskList"]):
     def editable_by(self, user: AnyUser) -> TaskListQuerySet:
         return self.visible_to(user).filter(Q(role__in=EDITING_ROLES))
 
+    def with_due_count(self, today: dt.date) -> TaskListQuerySet:
+        """Each list annotated with how many of its open tasks are due by ``today`` (the Today
+        page's; TaskList.due_count), counted in a subquery per list, so the lists query stays one
+        query."""
+        due = (
+            Task.objects.filter(list_id=OuterRef("pk"))
+            .due_by(today)
+            .order_by()
+            .values("list_id")
+            .annotate(count=Count("id"))
+            .values("count")
+        )
+        return self.annotate(due_by_day=Coalesce(Subquery(due), 0))
+
 
 class TaskList(models.Model):
     owner = models.ForeignKey(
@@ -159,6 +174,11 @@ class TaskList(models.Model):
         """The viewing user's role (OWNER or a Role value), annotated as ``role`` on the lists
         from visible_to()/editable_by(); None on a list loaded otherwise."""
         return getattr(self, "role", None)
+
+    @property
+    def due_count(self) -> int:
+        """Its open tasks due today or overdue, annotated by with_due_count(); 0 otherwise."""
+        return int(getattr(self, "due_by_day", 0))
 
     @property
     def is_owned(self) -> bool:
@@ -305,6 +325,18 @@ class TaskQuerySet(LockingQuerySet["Task"]):
 
     def overdue(self, today: dt.date) -> TaskQuerySet:
         return self.open().filter(due_date__lt=today)
+
+    def in_lists(self, lists: Sequence[TaskList]) -> TaskQuerySet:
+        """Tasks of lists already loaded (TaskList.objects.visible_to), by their ids: no join."""
+        return self.filter(list_id__in=[task_list.pk for task_list in lists])
+
+    def due_by(self, day: dt.date) -> TaskQuerySet:
+        """Open tasks due on ``day`` or overdue by then (the Today page), oldest due first."""
+        return self.open().filter(due_date__lte=day).order_by("due_date", "position", "id")
+
+    def due_after(self, day: dt.date) -> TaskQuerySet:
+        """Open tasks due after ``day`` (the Upcoming page), soonest first."""
+        return self.open().filter(due_date__gt=day).order_by("due_date", "position", "id")
 
     def completed_before(self, moment: dt.datetime) -> TaskQuerySet:
         return self.completed().filter(completed_at__lt=moment)

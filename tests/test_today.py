@@ -172,6 +172,8 @@ def test_app_js_gets_the_pages_fragment(owner_client, inbox, make_task):
     assert html.lstrip().startswith('<div class="messages" id="messages"')
     assert 'id="tasks-layout"' in html
     assert "Water the plants" in html
+    # The header's link too, so app.js can show the new count after an action.
+    assert re.search(r'id="today-link"[^>]*>Today <span class="nav-count">1</span>', html)
     assert "X-Fragment" in response["Vary"]
 
 
@@ -190,7 +192,7 @@ def test_the_header_counts_todays_tasks_across_lists(
 
 
 def test_the_header_shows_no_count_when_nothing_is_due(owner_client, inbox):
-    assert '<a href="/today/" aria-current="page">Today</a>' in _page(owner_client, TODAY)
+    assert 'id="today-link" aria-current="page">Today</a>' in _page(owner_client, TODAY)
 
 
 @pytest.mark.parametrize("url", [TODAY, UPCOMING])

@@ -24,7 +24,8 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -114,12 +115,18 @@ def tasks_page(
     keep = create_form is None and not len(messages.get_messages(request))
     today = timezone.localdate()
     key = _page_key(request, lists, current, today) if keep else None
+    content = _kept(key, lambda: render_page(request, lists, current, today, create_form))
+    return respond(request, content, status)
+
+
+def _kept(key: str | None, render: Callable[[], str]) -> str:
+    """The page kept under ``key``, or rendered now (and kept, unless there is no key)."""
     content = caches["pages"].get(key) if key else None
     if content is None:
-        content = render_page(request, lists, current, today, create_form)
+        content = render()
         if key:
             caches["pages"].set(key, content, PAGE_CACHE_SECONDS)
-    return respond(request, content, status)
+    return cast(str, content)
 
 
 def respond(request: HttpRequest, content: str, status: int = 200) -> HttpResponse:
@@ -229,12 +236,7 @@ def days_page(request: HttpRequest, days: Days) -> HttpResponse:
     lists = sidebar_lists(request.user)
     today = timezone.localdate()
     key = None if len(messages.get_messages(request)) else _page_key(request, lists, None, today)
-    content = caches["pages"].get(key) if key else None
-    if content is None:
-        content = _render_days(request, days, lists, today)
-        if key:
-            caches["pages"].set(key, content, PAGE_CACHE_SECONDS)
-    return respond(request, content)
+    return respond(request, _kept(key, lambda: _render_days(request, days, lists, today)))
 
 
 def _render_days(request: HttpRequest, days: Days, lists: list[TaskList], today: dt.date) -> str:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import create_user
+from tests.support.db import bulk_tasks, explain
 from todos import services
 from todos.kept import UPCOMING_DAYS
 from todos.models import Role, Task, TaskList
@@ -249,3 +253,30 @@ def test_a_stranger_is_asked_to_log_in(client):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_todays_tasks_and_count_are_read_through_the_due_date_index(owner, inbox, other_inbox):
+    """The lists query counts each list's due tasks on every page that shows them: a range of the
+    (list, done, due_date) index, never a scan of a list's open tasks."""
+    bulk_tasks(inbox, 2000, done_every=3)
+    bulk_tasks(other_inbox, 2000, done_every=3)
+    Task.objects.filter(list=inbox, position__lt=5).update(due_date=_day(-1))
+    plan = explain(_sql(lambda: list(Task.objects.in_lists([inbox]).due_by(_day(0))[:51])))
+    assert plan["key"] == "task_list_done_due_idx", plan
+    assert plan["type"] == "range", plan
+    lists = TaskList.objects.visible_to(owner).with_due_count(_day(0))
+    sql = _sql(lambda: list(lists))
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        key = [column[0].lower() for column in cursor.description].index("key")
+        keys = {row[key] for row in cursor.fetchall()}  # the index each table or subquery uses
+    assert "task_list_done_due_idx" in keys, keys
+    assert next(iter(lists)).due_count == 3  # open and due: positions 1, 2 and 4
+
+
+def _sql(run: Any) -> str:
+    """The one SQL statement that ``run()`` sent, parameters interpolated."""
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    (query,) = captured.captured_queries
+    return str(query["sql"])

@@ -433,6 +433,9 @@ class Task(models.Model):
             models.Index(fields=["list", "done", "position"], name="task_list_done_position_idx"),
             # purge_completed: done tasks completed before a cut-off.
             models.Index(fields=["done", "completed_at"], name="task_done_completed_at_idx"),
+            # Today, Upcoming and the header's Today count (TaskList.with_due_count): a list's
+            # open tasks by due date.
+            models.Index(fields=["list", "done", "due_date"], name="task_list_done_due_idx"),
             # "Assigned to me": a user's open tasks by due date.
             models.Index(
                 fields=["assignee", "done", "due_date"], name="task_assignee_done_due_idx"

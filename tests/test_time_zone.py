@@ -146,8 +146,8 @@ def test_the_time_zone_is_loaded_with_the_session_at_no_query(
     task = services.add_task(task_list=shared, title="Due on the 7th", by=owner).task
     services.edit_task(task=task, changes={"due_date": far_apart["seventh"]}, by=owner)
     client = client_for(owner)
-    # The session with its user and their preferences (one query), the lists, one page of tasks:
-    # as many as before users had time zones.
-    with django_assert_num_queries(3):
+    # The session with its user and their preferences (one query), the lists, one page of tasks,
+    # the Today count: none for the time zone.
+    with django_assert_num_queries(4):
         page = client.get(shared.get_absolute_url()).content.decode()
     assert "Overdue" in page  # in Auckland, where the 7th is over

@@ -85,16 +85,16 @@ def page_url(path: str, page: int) -> str:
 
 
 def sidebar_lists(user: AnyUser) -> list[TaskList]:
-    """One query for the sidebar, the current list, the user's role in each and how many of its
-    tasks are due today or overdue (the header's Today count): users have few lists. Their own
-    lists come first."""
-    lists = TaskList.objects.visible_to(user).with_due_count(timezone.localdate())
-    return sorted(lists, key=lambda item: not item.is_owned)
+    """One query for the sidebar, the current list and the user's role in each: users have few
+    lists. Their own lists come first."""
+    return sorted(TaskList.objects.visible_to(user), key=lambda item: not item.is_owned)
 
 
-def today_count(lists: list[TaskList]) -> int:
-    """How many open tasks are due today or overdue in the lists (see sidebar_lists)."""
-    return sum(item.due_count for item in lists)
+def today_count(lists: list[TaskList], today: dt.date) -> int:
+    """The header's Today count: open tasks due by ``today`` in the lists. Its own query, a range
+    of one index per list, made only when a page is rendered: in the lists query, which every
+    kept page runs, a count per list would read each list's open tasks whole."""
+    return Task.objects.in_lists(lists).due_by(today).count()
 
 
 def tasks_page(
@@ -179,7 +179,7 @@ def render_page(
         "create_form": create_form or TaskCreateForm(),
         "list_form": ListCreateForm(),
         "today": today,
-        "today_count": today_count(lists),
+        "today_count": today_count(lists, today),
         "back": back,
         "csrf_token": _TOKEN_SLOT,
     }
@@ -261,7 +261,7 @@ def _render_days(request: HttpRequest, days: Days, lists: list[TaskList], today:
         "previous_page_url": page_url(path, page - 1),
         "next_page_url": page_url(path, page + 1),
         "today": today,
-        "today_count": today_count(lists),
+        "today_count": today_count(lists, today),
         "back": request.get_full_path(),
         "show_list": True,
         "csrf_token": _TOKEN_SLOT,

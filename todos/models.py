@@ -19,7 +19,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -100,20 +99,6 @@ class TaskListQuerySet(LockingQuerySet["TaskList"]):
     def editable_by(self, user: AnyUser) -> TaskListQuerySet:
         return self.visible_to(user).filter(Q(role__in=EDITING_ROLES))
 
-    def with_due_count(self, today: dt.date) -> TaskListQuerySet:
-        """Each list annotated with how many of its open tasks are due by ``today`` (the Today
-        page's; TaskList.due_count), counted in a subquery per list, so the lists query stays one
-        query."""
-        due = (
-            Task.objects.filter(list_id=OuterRef("pk"))
-            .due_by(today)
-            .order_by()
-            .values("list_id")
-            .annotate(count=Count("id"))
-            .values("count")
-        )
-        return self.annotate(due_by_day=Coalesce(Subquery(due), 0))
-
 
 class TaskList(models.Model):
     owner = models.ForeignKey(
@@ -174,11 +159,6 @@ class TaskList(models.Model):
         """The viewing user's role (OWNER or a Role value), annotated as ``role`` on the lists
         from visible_to()/editable_by(); None on a list loaded otherwise."""
         return getattr(self, "role", None)
-
-    @property
-    def due_count(self) -> int:
-        """Its open tasks due today or overdue, annotated by with_due_count(); 0 otherwise."""
-        return int(getattr(self, "due_by_day", 0))
 
     @property
     def is_owned(self) -> bool:
@@ -433,8 +413,8 @@ class Task(models.Model):
             models.Index(fields=["list", "done", "position"], name="task_list_done_position_idx"),
             # purge_completed: done tasks completed before a cut-off.
             models.Index(fields=["done", "completed_at"], name="task_done_completed_at_idx"),
-            # Today, Upcoming and the header's Today count (TaskList.with_due_count): a list's
-            # open tasks by due date.
+            # Today, Upcoming and the header's Today count: the open tasks of the user's lists by
+            # due date.
             models.Index(fields=["list", "done", "due_date"], name="task_list_done_due_idx"),
             # "Assigned to me": a user's open tasks by due date.
             models.Index(

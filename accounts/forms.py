@@ -27,6 +27,7 @@ from api.models import Scope
 from todo_site import security
 
 from . import services
+from .models import time_zone_choices
 from .services import username_taken
 
 
@@ -213,3 +214,9 @@ class TokenForm(forms.Form):
     def expires_at(self) -> dt.datetime | None:
         day = self.cleaned_data.get("expires_on")
         return None if day is None else dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+class TimeZoneForm(forms.Form):
+    """The account page's time zone: one of the zones the system knows."""
+
+    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)

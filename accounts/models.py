@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -111,3 +114,41 @@ class CacheEntry(models.Model):
 
     def __str__(self) -> str:
         return self.cache_key
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every zone the system's time zone database knows, for the account page's select."""
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Preferences(models.Model):
+    """What a user chose for themselves. Loaded with their session (accounts.sessions), so a
+    page reads it without a query of its own; a user without a row has the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preferences",
+        verbose_name=_("user"),
+    )
+    # What "today" and every date and time shown to the user mean (accounts.middleware); empty
+    # until they choose one: the site's, whatever DJANGO_TIME_ZONE is then.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        zone = self.time_zone or _("the site's time zone")
+        return f"{self.user}: {zone}"
+
+
+def time_zone_of(user: Any) -> str:
+    """The user's time zone: their choice, loaded with the session, or the site's."""
+    try:
+        chosen = str(user.preferences.time_zone)
+    except Preferences.DoesNotExist:
+        chosen = ""
+    return chosen or str(settings.TIME_ZONE)

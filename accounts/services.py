@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
@@ -14,7 +15,7 @@ from django.db import IntegrityError, transaction
 from todos import services as todo_services
 
 from . import mail
-from .models import OutgoingMail, Session
+from .models import OutgoingMail, Preferences, Session
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +35,26 @@ def create_account(*, user: User, save: Callable[[], object] | None = None) -> U
     try:
         with transaction.atomic():
             (save or user.save)()
+            Preferences.objects.create(user=user)
             todo_services.create_inbox(owner=user)
     except IntegrityError as exc:
         if not User.objects.filter(username=user.username).exists():
             raise
         raise username_taken(user) from exc
     return user
+
+
+def set_time_zone(*, user: User, time_zone: str) -> Preferences:
+    """Stores ``user``'s time zone (an IANA name such as "Pacific/Auckland"): their pages show
+    "today" and every time in it from their next request on. An account made before
+    preferences existed gets its row here."""
+    if time_zone not in zoneinfo.available_timezones():
+        raise ValidationError("Unknown time zone.", code="invalid_time_zone")
+    preferences, _created = Preferences.objects.update_or_create(
+        user=user, defaults={"time_zone": time_zone}
+    )
+    user.preferences = preferences
+    return preferences
 
 
 def username_taken(user: User) -> ValidationError:

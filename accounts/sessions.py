@@ -8,7 +8,8 @@ JOIN, and accounts.backends.SessionUserBackend hands that user to Django's own
 With a shared cache (``SESSIONS_IN_SHARED_CACHE``), each session is also cached under its key
 as plain values: its data, ``USER_FIELDS`` of its user and the session auth hash (never the
 password hash, never a pickled model). The request's user is built from them without a query;
-its other fields (e-mail, names, password) are deferred, loaded if a view uses them.
+its other fields (e-mail, names, password) are deferred, loaded if a view uses them. The user's
+time zone (accounts.models.Preferences) comes with them, from the same JOIN or the same entry.
 
 The key's prefix names the layout of an entry (``ENTRY_LAYOUT`` and ``USER_FIELDS``) and the
 secret key, not the build: during a rolling update, old and new replicas that cache the same
@@ -49,7 +50,7 @@ from django.db import router
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from .models import Session
+from .models import Preferences, Session, time_zone_of
 
 # The user whose session this request (this thread or task) loaded, or None.
 loaded_user: ContextVar[Any] = ContextVar("loaded_user", default=None)
@@ -57,8 +58,10 @@ loaded_user: ContextVar[Any] = ContextVar("loaded_user", default=None)
 # What a request reads of its user: the id, the name every page shows, the flags that
 # auth.get_user, login_required and the admin check.
 USER_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser")
+# What a session row is loaded with: its user, and their preferences (the time zone).
+WITH_USER = ("user", "user__preferences")
 # Moves on whenever cache_entry() changes the shape of an entry (USER_FIELDS count by themselves).
-ENTRY_LAYOUT = 2
+ENTRY_LAYOUT = 3
 # The longest a cached session lives before it is read from the database again, and how long
 # a deleted session's REVOKED marker outlives any reader that loaded the row before the delete.
 CACHE_SECONDS = 300
@@ -89,6 +92,7 @@ def cache_entry(session: Session) -> dict[str, Any]:
         "data": SessionStore().decode(session.session_data),
         "user": None if user is None else {field: getattr(user, field) for field in USER_FIELDS},
         "auth_hash": None if user is None else user.get_session_auth_hash(),
+        "time_zone": None if user is None else time_zone_of(user),
     }
 
 
@@ -102,6 +106,8 @@ def user_from(entry: dict[str, Any]) -> Any:
     names = [field.attname for field in model._meta.concrete_fields if field.attname in fields]
     user = model.from_db(router.db_for_read(model), names, [fields[name] for name in names])
     cached_hash = entry["auth_hash"]
+    # Unsaved: it only answers time_zone_of() without a query.
+    user.preferences = Preferences(user=user, time_zone=entry["time_zone"])
 
     def session_auth_hash() -> str:
         # The cached hash stands for the password hash until this request loads or changes it.
@@ -140,7 +146,7 @@ class SessionStore(DatabaseSessionStore):
     def _get_session_from_db(self) -> Session | None:
         try:
             session = (
-                Session.objects.select_related("user")
+                Session.objects.select_related(*WITH_USER)
                 .filter(session_key=self.session_key, expire_date__gt=timezone.now())
                 .get()
             )
@@ -184,7 +190,7 @@ class SessionStore(DatabaseSessionStore):
 def recache(session_key: str) -> None:
     """The session as committed, with its user, replaces its cache entry (or REVOKED, if it is
     gone)."""
-    session = Session.objects.select_related("user").filter(session_key=session_key).first()
+    session = Session.objects.select_related(*WITH_USER).filter(session_key=session_key).first()
     if session is None:
         revoke_cached(session_key)
     else:

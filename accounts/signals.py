@@ -10,8 +10,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import Session
-from .sessions import cache_session, recache, revoke_cached, shared_cache
+from .models import Preferences, Session
+from .sessions import WITH_USER, cache_session, recache, revoke_cached, shared_cache
 
 
 @receiver(post_save, sender=Session, dispatch_uid="accounts.session_saved")
@@ -37,7 +37,15 @@ def user_saved(instance: Any, **kwargs: Any) -> None:
         transaction.on_commit(lambda: _recache_sessions_of(user_id))
 
 
+@receiver(post_save, sender=Preferences, dispatch_uid="accounts.preferences_saved")
+def preferences_saved(instance: Preferences, **kwargs: Any) -> None:
+    """A new time zone reaches the user's sessions, which carry it (accounts.sessions)."""
+    if shared_cache() is not None:
+        user_id = instance.user_id
+        transaction.on_commit(lambda: _recache_sessions_of(user_id))
+
+
 def _recache_sessions_of(user_id: Any) -> None:
     live = Session.objects.filter(user_id=user_id, expire_date__gt=timezone.now())
-    for session in live.select_related("user"):
+    for session in live.select_related(*WITH_USER):
         cache_session(session)

@@ -15,6 +15,7 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="account_change_password", permanent=True),
     ),
     path("", views.account, name="account"),
+    path("time-zone/", views.time_zone, name="account_time_zone"),
     path("sessions/end-others/", views.end_other_sessions, name="account_end_other_sessions"),
     path("delete/", views.delete_account, name="account_delete"),
     path("tokens/", views.create_token, name="account_create_token"),

@@ -25,8 +25,8 @@ from api import services as api_services
 from api.models import Scope, Token
 
 from . import services
-from .forms import DeleteAccountForm, TokenForm
-from .models import Session
+from .forms import DeleteAccountForm, TimeZoneForm, TokenForm
+from .models import Session, time_zone_of
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -105,6 +105,7 @@ def _account_page(
         "token_form": token_form,
         "new_token": new_token,
         "now": timezone.now(),
+        "time_zone_form": TimeZoneForm(initial={"time_zone": time_zone_of(user)}),
     }
     return render(request, "accounts/account.html", context, status=status)
 
@@ -134,6 +135,19 @@ def revoke_token(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespon
     token = get_object_or_404(Token.objects.of(request.user).unrevoked(), pk=token_id)
     api_services.revoke_token(token=token)
     messages.success(request, f"Revoked the token “{token.name}”.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def time_zone(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = TimeZoneForm(request.POST)
+    if form.is_valid():
+        chosen = form.cleaned_data["time_zone"]
+        services.set_time_zone(user=request.user, time_zone=chosen)
+        messages.success(request, f"Your time zone is now {chosen}.")
+    else:
+        messages.error(request, "Choose a time zone from the list.")
     return redirect("account")
 
 

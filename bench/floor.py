@@ -18,7 +18,7 @@ from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from todos.kept import PAGE_SIZE, render_page, respond, sidebar_lists
+from todos.kept import PAGE_SIZE, render_page, respond, sidebar_lists, today_count
 from todos.models import Task, TaskList
 
 
@@ -35,7 +35,8 @@ def logged_in(request: HttpRequest) -> HttpResponse:
 def page_queries(request: HttpRequest) -> HttpResponse:
     lists = sidebar_lists(request.user)
     tasks = list(Task.objects.in_list(lists[0]).row_values()[: PAGE_SIZE + 1])
-    return HttpResponse(f"ok {len(lists)} {len(tasks)}")
+    due = today_count(lists, timezone.localdate())
+    return HttpResponse(f"ok {len(lists)} {len(tasks)} {due}")
 
 
 @login_required

@@ -74,6 +74,7 @@ ROUTES: dict[str, tuple[str, set[str], str | None]] = {
     # ...and the account's own pages.
     "account": ("login", {GET}, None),
     "account_end_other_sessions": ("login", {POST}, None),
+    "account_time_zone": ("login", {POST}, None),
     "account_delete": ("login", {GET, POST}, None),
     "account_create_token": ("login", {POST}, None),
     "account_revoke_token": ("login", {POST}, None),
@@ -93,6 +94,8 @@ ROUTES: dict[str, tuple[str, set[str], str | None]] = {
     "socialaccount_connections": ("login", {GET, POST}, None),
     "todos:index": ("login", {GET}, None),
     "todos:assigned": ("login", {GET}, None),
+    "todos:today": ("login", {GET}, None),
+    "todos:upcoming": ("login", {GET}, None),
     "todos:list-create": ("login", {POST}, None),
     "todos:list": ("list", {GET}, VIEW),
     "todos:list-edit": ("list", {GET, POST}, OWN),

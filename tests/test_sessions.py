@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import services as account_services
 from accounts.models import Session
 from accounts.sessions import REVOKED, cache_entry, cache_key
 from tests.support.db import db_url
@@ -27,6 +28,7 @@ from tests.support.live import app_serving, require_in_ci
 # A database number of the tests' own on the Redis .ci/run starts: the fixture empties it.
 REDIS_URL = "redis://127.0.0.1:6379/9"
 LOGIN = reverse("account_login")
+ACCOUNT_PAGE = reverse("account")
 PASSWORD = "owner-password-123"
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,8 +74,8 @@ def test_a_logged_in_page_reads_neither_session_nor_user_from_the_database(
 ):
     client = _logged_in(owner)
     queries = _queries(client, "/")
-    # The lists with their counters, and one page of tasks.
-    assert len(queries) == 2, queries
+    # The lists with their counters, one page of tasks and the header's Today count.
+    assert len(queries) == 3, queries
     assert not any("FROM `accounts_session`" in sql or "FROM `auth_user`" in sql for sql in queries)
 
 
@@ -125,15 +127,15 @@ def test_the_admin_works_from_the_cached_user(shared_cache, owner, inbox):
 def test_without_a_shared_cache_the_session_comes_from_the_database(owner, inbox):
     client = _logged_in(owner)
     queries = _queries(client, "/")
-    assert len(queries) == 3, queries
+    assert len(queries) == 4, queries
     assert "FROM `accounts_session` LEFT OUTER JOIN `auth_user`" in queries[0], queries
 
 
 def test_a_session_missing_from_the_cache_is_read_once_and_cached(shared_cache, owner, inbox):
     client = _logged_in(owner)
     shared_cache.clear()
+    assert len(_queries(client, "/")) == 4
     assert len(_queries(client, "/")) == 3
-    assert len(_queries(client, "/")) == 2
 
 
 def test_logging_out_ends_the_session_for_every_copy_of_its_cookie(shared_cache, owner, inbox):
@@ -223,7 +225,7 @@ def test_without_the_cache_a_logged_in_user_is_still_served_from_the_database(
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         },
     }
-    assert len(_queries(client, "/")) == 3
+    assert len(_queries(client, "/")) == 4
 
 
 @pytest.mark.slow
@@ -235,3 +237,14 @@ def test_a_logout_reaches_every_worker(shared_cache, owner, inbox):
         assert server.client(cookies).post(reverse("account_logout")).status == 302
         assert {server.client(cookies).get("/").status for _ in range(15)} == {302}
         assert "Traceback" not in server.output
+
+
+def test_the_users_time_zone_comes_with_the_cached_session(shared_cache, owner, inbox):
+    client = _logged_in(owner)
+    account_services.set_time_zone(user=owner, time_zone="Pacific/Auckland")
+    entry = shared_cache.get(cache_key(client.cookies["sessionid"].value))
+    assert entry["time_zone"] == "Pacific/Auckland"  # replaced when the choice was saved
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(ACCOUNT_PAGE).content.decode()
+    assert '<option value="Pacific/Auckland" selected>' in page
+    assert not any("FROM `accounts_preferences`" in query["sql"] for query in queries)

@@ -21,8 +21,9 @@ from todos import services
 from todos.models import OWNER, Membership, Role, Task, TaskList
 
 # The tasks page: the session with its user, the lists the user sees (with their role, owner and
-# open/done counters, one join each), one page of tasks. Members and tasks add nothing.
-TASKS_PAGE_QUERIES = 3
+# open/done counters, one join each), one page of tasks, the header's Today count. Members and
+# tasks add nothing.
+TASKS_PAGE_QUERIES = 4
 
 
 def _members(task_list: TaskList) -> dict[str, str]:

@@ -38,8 +38,9 @@ from todos.models import Task, TaskList
 
 INDEX = reverse("todos:index")
 # The tasks page: the session with its user (one JOIN), the user's lists with their open/done
-# counters, one page of tasks (one row past it tells whether there is a next page).
-TASKS_PAGE_QUERIES = 3
+# counters, one page of tasks (one row past it tells whether there is a next page), the header's
+# count of what is due today.
+TASKS_PAGE_QUERIES = 4
 
 
 def add_url(task_list):

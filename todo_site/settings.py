@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.user_time_zone",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Keeps a login that waits for its second factor (or its e-mail) on track.
     "allauth.account.middleware.AccountMiddleware",

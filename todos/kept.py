@@ -21,9 +21,11 @@ response puts in its own masked token (``respond``).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -77,10 +79,22 @@ def list_url(list_path: str, *, state: TaskState, search: str, page: int = 1) ->
     return list_path + (f"?{encoded}" if encoded else "")
 
 
+def page_url(path: str, page: int) -> str:
+    """A page of a paged view that takes no other query (the first one has none)."""
+    return path + (f"?{urlencode({'page': page})}" if page > 1 else "")
+
+
 def sidebar_lists(user: AnyUser) -> list[TaskList]:
     """One query for the sidebar, the current list and the user's role in each: users have few
     lists. Their own lists come first."""
     return sorted(TaskList.objects.visible_to(user), key=lambda item: not item.is_owned)
+
+
+def today_count(lists: list[TaskList], today: dt.date) -> int:
+    """The header's Today count: open tasks due by ``today`` in the lists. Its own query, a range
+    of one index per list, made only when a page is rendered: in the lists query, which every
+    kept page runs, a count per list would read each list's open tasks whole."""
+    return Task.objects.in_lists(lists).due_by(today).count()
 
 
 def tasks_page(
@@ -101,12 +115,18 @@ def tasks_page(
     keep = create_form is None and not len(messages.get_messages(request))
     today = timezone.localdate()
     key = _page_key(request, lists, current, today) if keep else None
+    content = _kept(key, lambda: render_page(request, lists, current, today, create_form))
+    return respond(request, content, status)
+
+
+def _kept(key: str | None, render: Callable[[], str]) -> str:
+    """The page kept under ``key``, or rendered now (and kept, unless there is no key)."""
     content = caches["pages"].get(key) if key else None
     if content is None:
-        content = render_page(request, lists, current, today, create_form)
+        content = render()
         if key:
             caches["pages"].set(key, content, PAGE_CACHE_SECONDS)
-    return respond(request, content, status)
+    return cast(str, content)
 
 
 def respond(request: HttpRequest, content: str, status: int = 200) -> HttpResponse:
@@ -159,6 +179,7 @@ def render_page(
         "create_form": create_form or TaskCreateForm(),
         "list_form": ListCreateForm(),
         "today": today,
+        "today_count": today_count(lists, today),
         "back": back,
         "csrf_token": _TOKEN_SLOT,
     }
@@ -167,11 +188,11 @@ def render_page(
 
 
 def _page_key(
-    request: HttpRequest, lists: list[TaskList], current: TaskList, today: dt.date
+    request: HttpRequest, lists: list[TaskList], current: TaskList | None, today: dt.date
 ) -> str:
-    """The tasks page's key in the pages cache: a hash of everything the page shows. The lists
-    are as the page's one query read them, versions included, so any change to what the page
-    shows gives it a new key."""
+    """A page's key in the pages cache (the tasks page; Today and Upcoming, which have no
+    current list): a hash of everything the page shows. The lists are as the page's one query
+    read them, versions included, so any change to what the page shows gives it a new key."""
     user = request.user
     shown = (
         user.pk,
@@ -181,7 +202,7 @@ def _page_key(
         today,
         timezone.get_current_timezone_name(),
         translation.get_language(),
-        current.pk,
+        current.pk if current else None,
         [
             (
                 *(item.pk, item.name, item.open_count, item.done_count, item.version),
@@ -191,6 +212,75 @@ def _page_key(
         ],
     )
     return f"todos:tasks-page:{hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()}"
+
+
+class Days(enum.Enum):
+    """The pages of tasks by due date across every list the user sees."""
+
+    TODAY = "today"  # open tasks due today or overdue, overdue first
+    UPCOMING = "upcoming"  # open tasks due after today: a group per day, then "Later"
+
+    @property
+    def title(self) -> str:
+        return self.name.title()
+
+
+# The Upcoming page shows the next this many days one by one, then "Later".
+UPCOMING_DAYS = 14
+
+
+def days_page(request: HttpRequest, days: Days) -> HttpResponse:
+    """Today or Upcoming, kept as the tasks page is: under the versions of every list the user
+    sees, the day and the time zone. Rendered, it costs the lists query and one page of tasks,
+    however many lists, members and tasks there are."""
+    lists = sidebar_lists(request.user)
+    today = timezone.localdate()
+    key = None if len(messages.get_messages(request)) else _page_key(request, lists, None, today)
+    return respond(request, _kept(key, lambda: _render_days(request, days, lists, today)))
+
+
+def _render_days(request: HttpRequest, days: Days, lists: list[TaskList], today: dt.date) -> str:
+    _state, _search, page = TaskFilterForm(request.GET).values()
+    tasks = Task.objects.in_lists(lists)
+    tasks = tasks.due_by(today) if days is Days.TODAY else tasks.upcoming_after(today)
+    offset = (page - 1) * PAGE_SIZE
+    page_rows = list(tasks.row_values()[offset : offset + PAGE_SIZE + 1])
+    by_id = {task_list.pk: task_list for task_list in lists}
+    shown = []
+    for values in page_rows[:PAGE_SIZE]:
+        task = Task.from_row(values)
+        task.list = by_id[task.list_id]  # the row shows its list's name; the role decides
+        shown.append(task)
+    path = request.path
+    context: dict[str, Any] = {
+        "days": days.value,
+        "title": days.title,
+        "groups": _day_groups(shown, today) if days is Days.UPCOMING else [(None, shown)],
+        "page": page,
+        "has_next": len(page_rows) > PAGE_SIZE,
+        "previous_page_url": page_url(path, page - 1),
+        "next_page_url": page_url(path, page + 1),
+        "today": today,
+        "today_count": today_count(lists, today),
+        "back": request.get_full_path(),
+        "show_list": True,
+        "csrf_token": _TOKEN_SLOT,
+    }
+    template = page_or_fragment(request, "todos/days.html", "todos/_days_fragment.html")
+    return render_to_string(template, context, request)
+
+
+def _day_groups(tasks: list[Task], today: dt.date) -> list[tuple[dt.date | None, list[Task]]]:
+    """Upcoming's tasks (soonest first) under their day for the next UPCOMING_DAYS days, and
+    the rest under None ("Later")."""
+    last = today + dt.timedelta(days=UPCOMING_DAYS)
+    groups: list[tuple[dt.date | None, list[Task]]] = []
+    for task in tasks:
+        day = task.due_date if task.due_date and task.due_date <= last else None
+        if not groups or groups[-1][0] != day:
+            groups.append((day, []))
+        groups[-1][1].append(task)
+    return groups
 
 
 def _row_keys(rows: list[tuple[Any, ...]], page: tuple[Any, ...]) -> list[str]:

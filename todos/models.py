@@ -321,6 +321,18 @@ class TaskQuerySet(LockingQuerySet["Task"]):
     def overdue(self, today: dt.date) -> TaskQuerySet:
         return self.open().due_before(today)
 
+    def in_lists(self, lists: Sequence[TaskList]) -> TaskQuerySet:
+        """Tasks of lists already loaded (TaskList.objects.visible_to), by their ids: no join."""
+        return self.filter(list_id__in=[task_list.pk for task_list in lists])
+
+    def due_by(self, day: dt.date) -> TaskQuerySet:
+        """Open tasks due on ``day`` or overdue by then (the Today page), oldest due first."""
+        return self.open().filter(due_date__lte=day).order_by("due_date", "position", "id")
+
+    def upcoming_after(self, day: dt.date) -> TaskQuerySet:
+        """Open tasks due after ``day`` (the Upcoming page), soonest first."""
+        return self.open().filter(due_date__gt=day).order_by("due_date", "position", "id")
+
     def completed_before(self, moment: dt.datetime) -> TaskQuerySet:
         return self.completed().filter(completed_at__lt=moment)
 
@@ -438,6 +450,9 @@ class Task(models.Model):
             models.Index(fields=["list", "done", "position"], name="task_list_done_position_idx"),
             # purge_completed: done tasks completed before a cut-off.
             models.Index(fields=["done", "completed_at"], name="task_done_completed_at_idx"),
+            # Today, Upcoming and the header's Today count: the open tasks of the user's lists by
+            # due date.
+            models.Index(fields=["list", "done", "due_date"], name="task_list_done_due_idx"),
             # "Assigned to me": a user's open tasks by due date.
             models.Index(
                 fields=["assignee", "done", "due_date"], name="task_assignee_done_due_idx"

@@ -6,6 +6,8 @@ app_name = "todos"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("today/", views.today, name="today"),
+    path("upcoming/", views.upcoming, name="upcoming"),
     path("assigned/", views.assigned, name="assigned"),
     path("lists/new/", views.list_create, name="list-create"),
     path("lists/<int:list_id>/", views.list_detail, name="list"),

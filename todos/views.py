@@ -8,7 +8,7 @@ import enum
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -42,7 +42,16 @@ from .forms import (
     TaskListForm,
     ToggleForm,
 )
-from .kept import PAGE_SIZE, list_url, page_or_fragment, tasks_page, varies_by_fragment
+from .kept import (
+    PAGE_SIZE,
+    Days,
+    days_page,
+    list_url,
+    page_or_fragment,
+    page_url,
+    tasks_page,
+    varies_by_fragment,
+)
 from .models import (
     EDITING_ROLES,
     OWNER,
@@ -171,8 +180,16 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
     return tasks_page(request, None)
 
 
-def _page_url(path: str, page: int) -> str:
-    return path + (f"?{urlencode({'page': page})}" if page > 1 else "")
+@login_required
+@require_GET
+def today(request: AuthenticatedRequest) -> HttpResponse:
+    return days_page(request, Days.TODAY)
+
+
+@login_required
+@require_GET
+def upcoming(request: AuthenticatedRequest) -> HttpResponse:
+    return days_page(request, Days.UPCOMING)
 
 
 @login_required
@@ -188,8 +205,8 @@ def assigned(request: AuthenticatedRequest) -> HttpResponse:
         "tasks": page_tasks[:PAGE_SIZE],
         "page": page,
         "has_next": len(page_tasks) > PAGE_SIZE,
-        "previous_page_url": _page_url(path, page - 1),
-        "next_page_url": _page_url(path, page + 1),
+        "previous_page_url": page_url(path, page - 1),
+        "next_page_url": page_url(path, page + 1),
         "today": timezone.localdate(),
         "back": request.get_full_path(),
         # Only owners and editors hold assignments (services keep it so), so every row may act.
@@ -392,8 +409,8 @@ def list_activity(request: AuthenticatedRequest, task_list: TaskList) -> HttpRes
         "entries": page_entries[:PAGE_SIZE],
         "page": page,
         "has_next": len(page_entries) > PAGE_SIZE,
-        "previous_page_url": _page_url(path, page - 1),
-        "next_page_url": _page_url(path, page + 1),
+        "previous_page_url": page_url(path, page - 1),
+        "next_page_url": page_url(path, page + 1),
     }
     return render(request, "todos/activity.html", context)
 

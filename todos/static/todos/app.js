@@ -1,11 +1,13 @@
-// Progressive enhancement for the tasks page. Without this file every control is a plain link or
-// form post; with it, the same requests are made with fetch and the server's fragment (the same
-// template include it renders inside full pages) is swapped in, so the page never reloads.
+// Progressive enhancement for the tasks, Today and Upcoming pages. Without this file every control
+// is a plain link or form post; with it, the same requests are made with fetch and the server's
+// fragment (the same template include it renders inside full pages) is swapped in, so the page
+// never reloads.
 (() => {
   "use strict";
 
   const LAYOUT_ID = "tasks-layout";
   const NEW_TASK_ID = "new-task-title";
+  const TODAY_LINK_ID = "today-link";
 
   const layout = () => document.getElementById(LAYOUT_ID);
   const pageKey = () => location.pathname + location.search;
@@ -54,6 +56,9 @@
     const messages = doc.getElementById("messages");
     const oldMessages = document.getElementById("messages");
     if (messages && oldMessages) oldMessages.innerHTML = messages.innerHTML;
+    // The header's Today count follows the action as well: the fragment carries the link.
+    const todayLink = doc.getElementById(TODAY_LINK_ID);
+    if (todayLink) document.getElementById(TODAY_LINK_ID)?.replaceWith(todayLink);
     const heading = document.getElementById("list-title");
     if (heading) document.title = `${heading.textContent.trim()} · todo`;
     focusIds.find(focusById) || focusById(NEW_TASK_ID);

@@ -14,6 +14,7 @@ import recurring_ical_events
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import http_date
 from icalendar import Calendar
 
@@ -231,9 +232,12 @@ def test_it_has_a_new_etag_when_what_else_it_shows_changes(owner, inbox, make_ta
 def test_it_answers_304_to_a_request_modified_since_its_last_modified(
     owner, inbox, make_task, monkeypatch
 ):
+    moment = dt.datetime(2029, 12, 1, 12, 0, 0, 500_000, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
     task = dated(make_task, inbox, "Pay rent")
     first = fetch(owner)
     last_modified = first["Last-Modified"]
+    assert last_modified == "Sat, 01 Dec 2029 12:00:00 GMT"
 
     unchanged = fetch(owner, if_modified_since=last_modified)
     assert unchanged.status_code == 304
@@ -244,7 +248,7 @@ def test_it_answers_304_to_a_request_modified_since_its_last_modified(
     changed = fetch(owner, if_modified_since=last_modified)
     assert changed.status_code == 200
     assert Calendar.from_ical(changed.content).walk("VEVENT") == []
-    assert changed["Last-Modified"] != last_modified
+    assert changed["Last-Modified"] == "Sat, 01 Dec 2029 12:00:01 GMT"
     stored = Feed.objects.get(user=owner).modified_at
     assert stored is not None
     assert changed["Last-Modified"] == http_date(stored.timestamp())

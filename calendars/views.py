@@ -30,7 +30,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     tasks = list(
         Task.objects.visible_to(user)
         .open()
-        .filter(due_date__isnull=False)
+        .dated()
         .select_related("list")
         .only(*FEED_FIELDS)
         .order_by("due_date", "id")

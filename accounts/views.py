@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from api import services as api_services
 from api.models import Scope, Token
+from calendars import services as calendar_services
 
 from . import services
 from .forms import DeleteAccountForm, TimeZoneForm, TokenForm
@@ -106,8 +107,14 @@ def _account_page(
         "new_token": new_token,
         "now": timezone.now(),
         "time_zone_form": TimeZoneForm(initial={"time_zone": time_zone_of(user)}),
+        "calendar_feed_url": request.build_absolute_uri(
+            reverse("calendars:feed", kwargs={"token": calendar_services.feed_of(user=user).token})
+        ),
     }
-    return render(request, "accounts/account.html", context, status=status)
+    response = render(request, "accounts/account.html", context, status=status)
+    # The page holds the calendar feed's secret address: no cache may keep it.
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 @login_required
@@ -123,10 +130,7 @@ def create_token(request: AuthenticatedHttpRequest) -> HttpResponse:
         scope=Scope(form.cleaned_data["scope"]),
         expires_at=form.expires_at(),
     )
-    response = _account_page(request, TokenForm(), new_token=created.secret)
-    # The token must not be kept by the browser's or any other cache.
-    patch_cache_control(response, no_store=True)
-    return response
+    return _account_page(request, TokenForm(), new_token=created.secret)
 
 
 @login_required
@@ -148,6 +152,14 @@ def time_zone(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.success(request, f"Your time zone is now {chosen}.")
     else:
         messages.error(request, "Choose a time zone from the list.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def reset_calendar_feed(request: AuthenticatedHttpRequest) -> HttpResponse:
+    calendar_services.reset_feed(user=request.user)
+    messages.success(request, "Your calendar feed has a new address; the old one no longer works.")
     return redirect("account")
 
 

@@ -71,10 +71,14 @@ ROUTES: dict[str, tuple[str, set[str], str | None]] = {
     "<unnamed accounts/social/login/error/>": ("public", {GET}, None),
     "<unnamed accounts/social/signup/>": ("public", {GET}, None),
     "<unnamed accounts/social/connections/>": ("public", {GET}, None),
+    # The calendar feed: the secret token in its address is its credential (a 404 for any
+    # other; tests/test_calendar_feed.py).
+    "calendars:feed": ("public", {GET}, None),
     # ...and the account's own pages.
     "account": ("login", {GET}, None),
     "account_end_other_sessions": ("login", {POST}, None),
     "account_time_zone": ("login", {POST}, None),
+    "account_reset_calendar_feed": ("login", {POST}, None),
     "account_delete": ("login", {GET, POST}, None),
     "account_create_token": ("login", {POST}, None),
     "account_revoke_token": ("login", {POST}, None),

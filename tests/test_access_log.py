@@ -4,6 +4,8 @@ import uuid
 
 import pytest
 
+from calendars import services as calendar_services
+from tests.conftest import create_user
 from tests.support.db import db_url
 from tests.support.live import app_serving
 
@@ -45,3 +47,11 @@ def test_without_the_proxy_the_line_names_the_peer_not_a_forged_header(django_db
     marker, log = _serve_and_log({"DJANGO_BEHIND_PROXY": "false"}, forwarded_for="203.0.113.9")
     [line] = [line for line in log if marker in line]
     assert line.startswith("127.0.0.1 - - ["), line
+
+
+def test_a_calendar_feeds_token_is_left_out(django_db_setup):
+    token = calendar_services.feed_of(user=create_user("olivia", "owner-password-123")).token
+    with app_serving(db_url(), workers=1, env={"DJANGO_BEHIND_PROXY": "false"}) as server:
+        assert server.client().get(f"/calendar/{token}.ics").status == 200
+    assert token not in server.output
+    assert '"GET /calendar/<token>.ics HTTP/1.1" 200 ' in server.output, server.output

@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", api.urls),
     path("api/<path:rest>", unknown),
+    path("calendar/", include("calendars.urls")),
     path("", include("todos.urls")),
 ]

@@ -312,6 +312,9 @@ class TaskQuerySet(LockingQuerySet["Task"]):
     def repeating(self) -> TaskQuerySet:
         return self.exclude(repeat_rule="")
 
+    def dated(self) -> TaskQuerySet:
+        return self.filter(due_date__isnull=False)
+
     def due_before(self, day: dt.date) -> TaskQuerySet:
         return self.filter(due_date__lt=day)
 

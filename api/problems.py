@@ -16,6 +16,7 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -106,8 +107,12 @@ def handle(request: HttpRequest, exc: Exception | type[Exception]) -> HttpRespon
         return problem_response(request, "forbidden")
     if isinstance(exc, FileUploadRefused):
         return problem_response(request, "unsupported_media_type")
-    if isinstance(exc, BadRequest | SuspiciousOperation | MultiPartParserError):
-        return problem_response(request, "bad_request")  # as Django answers them: a 400
+    # As Django answers them: a 400. RawPostDataException: a body whose multipart parse failed
+    # (in the CSRF check) leaves nothing for the schema to read.
+    if isinstance(
+        exc, BadRequest | SuspiciousOperation | MultiPartParserError | RawPostDataException
+    ):
+        return problem_response(request, "bad_request")
     if isinstance(exc, HttpError):
         # ninja's own refusals (a body that is not JSON): the first code of that status.
         statuses = (

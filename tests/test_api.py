@@ -487,6 +487,17 @@ def test_a_body_the_session_s_csrf_check_cannot_read_is_a_4xx_problem(
     assert response.status_code == status and problem_type(response) == code
 
 
+def test_a_body_left_unreadable_by_the_csrf_check_is_a_400_problem_where_a_schema_reads_it(
+    owner, inbox
+):
+    client = Client(enforce_csrf_checks=True, headers={"X-CSRFToken": "x" * 32})
+    client.force_login(owner)
+    client.cookies["csrftoken"] = "x" * 32
+    body, content_type = b"\x00", "multipart/form-data; boundary=xyz"
+    response = client.generic("POST", f"{ROOT}/lists/{inbox.pk}/members", body, content_type)
+    assert response.status_code == 400 and problem_type(response) == "bad_request"
+
+
 @pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/lists", "/api/v1/lists/1/x"])
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
 def test_an_unknown_api_address_is_a_404_problem(client, db, path, method):

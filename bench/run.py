@@ -255,9 +255,12 @@ def user_ids(url: str, username: str, *, open_only: bool = False) -> tuple[int, 
         (list_id,) = cursor.fetchone()
         cursor.execute(
             # Completing an open repeating task moves it on, and it stays open.
-            "SELECT id FROM todos_task WHERE list_id = %s "
-            "AND (%s OR (NOT done AND repeat_rule = '')) ORDER BY position, id LIMIT 200",
-            [list_id, not open_only],
+            "SELECT id FROM todos_task WHERE list_id = %s AND NOT done AND repeat_rule = '' "
+            "ORDER BY position, id LIMIT 200"
+            if open_only
+            # Without naming repeat_rule, which an older tree (--app-dir) may not have.
+            else "SELECT id FROM todos_task WHERE list_id = %s ORDER BY position, id LIMIT 200",
+            [list_id],
         )
         return list_id, [row[0] for row in cursor.fetchall()]
     finally:

@@ -6,7 +6,9 @@ same database) and a JSON list of requests on stdin::
     [{"name": "tasks-1k", "method": "GET", "path": "/", "cookies": {...}, "data": {...}}, ...]
 
 Each request is sent twice with django.test.Client carrying the real session cookie (so session
-and user lookups are counted as in production); the second, warm, run is reported. Prints one
+and user lookups are counted as in production); the second, warm, run is reported. The API's
+requests carry ``headers`` (its Bearer token) and a ``json`` body instead; ``conditional`` sends
+the ETag of the first answer back (If-None-Match), and ``paths`` gives each run its own. Prints one
 line, "BENCH_QUERIES {name: {"status": int, "count": int, "sql": [str, ...], "explain": [...]}}".
 """
 
@@ -33,13 +35,20 @@ def main() -> int:
         client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
         for key, value in spec.get("cookies", {}).items():
             client.cookies[key] = value
-        extra = {"HTTP_X_CSRFTOKEN": spec["cookies"].get("csrftoken", "")}
-        for _run in range(2):
+        headers = {"X-CSRFToken": spec["cookies"].get("csrftoken", ""), **spec.get("headers", {})}
+        for path in spec.get("paths") or [spec["path"]] * 2:
             with CaptureQueriesContext(connection) as captured:
-                if spec["method"] == "POST":
-                    response = client.post(spec["path"], spec.get("data", {}), **extra)
+                if spec["method"] == "GET":
+                    response = client.get(path, headers=headers)
+                elif "json" in spec:
+                    body = json.dumps(spec["json"])
+                    response = client.post(
+                        path, body, content_type="application/json", headers=headers
+                    )
                 else:
-                    response = client.get(spec["path"])
+                    response = client.post(path, spec.get("data", {}), headers=headers)
+            if spec.get("conditional") and "ETag" in response:
+                headers["If-None-Match"] = response["ETag"]
         sql = [query["sql"] for query in captured.captured_queries]
         results[spec["name"]] = {
             "status": response.status_code,

@@ -4,7 +4,7 @@ One run, on this machine:
   1. snapshots the app into a temporary directory (what the Docker build copies) and runs
      ``collectstatic`` there, as the image build does;
   2. drops and creates its own database, migrates it and seeds users with 10, 1,000 and
-     10,000 tasks (``seed_demo``);
+     10,000 tasks (``seed_demo``), 20 more with 200 each, and an API token (bench/seed.py);
   3. starts the app exactly as the container does (``gunicorn -c gunicorn.conf.py``,
      DEBUG off) and a bare WSGI "hello" app (bench/hello.py) under the same config file;
   4. logs each user in through the real login form and counts SQL queries per request
@@ -55,6 +55,11 @@ DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/todo_bench"
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/15"
 PASSWORD = "bench-password-4-load"  # noqa: S105 - a throwaway account in a throwaway database
 USERS = {"bench10": 10, "bench1k": 1_000, "bench10k": 10_000}
+# The many-users rows: each request the next of these, each with a full first page and more.
+MANY_USERS = [f"bench200-{number:02}" for number in range(1, 21)]
+MANY_TASKS = 200
+# Counted (one INCR a request, as in production) but never reached by the API rows.
+API_RATE_LIMIT = "1000000000"
 # What the Docker build leaves out of the image (.dockerignore), plus the harness's own output.
 SNAPSHOT_IGNORE = shutil.ignore_patterns(
     ".git",
@@ -86,6 +91,13 @@ class Scenario:
     mode: str = "get"  # report.lua's MODE
     expected: int = 200
     encoding: str = "-"
+    token: bool = False  # the API's Bearer token instead of the session cookie
+    conditional: bool = False  # sends If-None-Match with the ETag the URL answers just before
+
+    @property
+    def many(self) -> bool:
+        """Every request as the next of MANY_USERS (report.lua's users-* modes)."""
+        return self.mode.startswith("users-")
 
 
 def _write(name: str, path: str, description: str) -> Scenario:
@@ -94,6 +106,12 @@ def _write(name: str, path: str, description: str) -> Scenario:
     return Scenario(name, "bench1k", "POST", path, description, mode=mode, expected=302)
 
 
+def _api(name: str, method: str, path: str, description: str, **kwargs: Any) -> Scenario:
+    """A request to the JSON API as the 1,000-task user, with their personal access token."""
+    return Scenario(name, "bench1k", method, path, description, token=True, **kwargs)
+
+
+API_TASKS = "/api/v1/lists/{list}/tasks"
 GZIP = "gzip, deflate, br"  # what browsers send
 SCENARIOS = [
     Scenario("hello", "", "GET", "/", "bare WSGI app, same gunicorn config (the ceiling)"),
@@ -118,6 +136,15 @@ SCENARIOS = [
     Scenario("tasks-10k", "bench10k", "GET", "/", "tasks page, 10,000 tasks"),
     Scenario("active-1k", "bench1k", "GET", "/?filter=active", "Active filter, 1,000 tasks"),
     Scenario("search-1k", "bench1k", "GET", "/?q=milk", "search ?q=milk, 1,000 tasks"),
+    _api("api-tasks-1k", "GET", API_TASKS + "?limit=50", "API: a list's tasks, 50 of 1,000"),
+    _api(
+        "api-tasks-1k-304",
+        "GET",
+        API_TASKS + "?limit=50",
+        "same, answered 304 (If-None-Match)",
+        conditional=True,
+        expected=304,
+    ),
     Scenario(
         "floor-post",
         "bench1k",
@@ -138,6 +165,30 @@ SCENARIOS = [
     ),
     _write("add-1k", "/lists/{list}/tasks/", "add a task (POST, 302)"),
     _write("toggle-1k", "/tasks/{task}/toggle/", "toggle a task (POST, 302)"),
+    _api("api-add-1k", "POST", API_TASKS, "API: add a task (201)", mode="api-post", expected=201),
+    _api(
+        "api-complete-1k",
+        "POST",
+        "/api/v1/tasks/{task}/complete",
+        "API: complete an open task (and reopen it on the next pass)",
+        mode="api-complete",
+    ),
+    Scenario(
+        "users20-read",
+        MANY_USERS[0],
+        "GET",
+        "/",
+        "20 users of 200 tasks, each request the next user: their tasks page",
+        mode="users-read",
+    ),
+    Scenario(
+        "users20-mixed",
+        MANY_USERS[0],
+        "GET",
+        "/",
+        "same, 8 pages, 1 add, 1 toggle in 10 (the POSTs answered 302, not followed)",
+        mode="users-mixed",
+    ),
 ]
 
 
@@ -190,8 +241,9 @@ def drop_database(url: str) -> None:
         connection.close()
 
 
-def user_ids(url: str, username: str) -> tuple[int, list[int]]:
-    """The user's first list id and the ids of its first 200 tasks (for the toggle scenario)."""
+def user_ids(url: str, username: str, *, open_only: bool = False) -> tuple[int, list[int]]:
+    """The user's first list id and the ids of its first 200 tasks (for the toggle scenario),
+    or of its first 200 open ones that do not repeat."""
     connection = mysql_connect(url)
     try:
         cursor = connection.cursor()
@@ -202,7 +254,12 @@ def user_ids(url: str, username: str) -> tuple[int, list[int]]:
         )
         (list_id,) = cursor.fetchone()
         cursor.execute(
-            "SELECT id FROM todos_task WHERE list_id = %s ORDER BY position, id LIMIT 200",
+            # Completing an open repeating task moves it on, and it stays open.
+            "SELECT id FROM todos_task WHERE list_id = %s AND NOT done AND repeat_rule = '' "
+            "ORDER BY position, id LIMIT 200"
+            if open_only
+            # Without naming repeat_rule, which an older tree (--app-dir) may not have.
+            else "SELECT id FROM todos_task WHERE list_id = %s ORDER BY position, id LIMIT 200",
             [list_id],
         )
         return list_id, [row[0] for row in cursor.fetchall()]
@@ -229,6 +286,7 @@ def snapshot(app_dir: Path, into: Path) -> Path:
 class Env:
     app: Path
     values: dict[str, str]
+    token: str = ""  # the 1,000-task user's API token
 
     def manage(self, *args: str, quiet: bool = True) -> str:
         result = manage(*args, env=self.values, cwd=self.app, timeout=1800)
@@ -312,6 +370,8 @@ def run_wrk(
     encoding: str = "-",
     task_ids: str = "",
     add_path: str = "",
+    headers: str = "",
+    users_file: str = "",
 ) -> dict[str, Any]:
     command = [
         "wrk",
@@ -331,6 +391,9 @@ def run_wrk(
         encoding,
         task_ids,
         add_path,
+        headers,
+        users_file,
+        str(threads),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     for line in result.stdout.splitlines():
@@ -413,7 +476,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report["rows"]:
-        queries = report["queries"].get(row["scenario"], {}).get("count", "")
+        queries = queries_cell(report["queries"], row["scenario"])
         lines.append(
             f"| {row['scenario']} | {row['rps']:,.0f} | {ms(row['latency_us']['p50'])} "
             f"| {ms(row['latency_us']['p99'])} | {row['unexpected_status']} "
@@ -426,9 +489,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"The hello row is the mean of {len(ceiling['runs'])} runs of the ceiling "
         f"({ceiling['min']:,.0f} to {ceiling['max']:,.0f} req/s), one before the first row and one "
         "after every row; each row's ratio is to the mean of the two ceiling runs beside it. "
-        "*non-2xx: responses other than the expected status (200 for pages; the 302 "
-        "redirect-after-POST for add and toggle). errors: wrk socket errors (connect, read, "
-        "write, timeout).",
+        "*non-2xx: responses other than the expected status (200 for pages and the API's "
+        "reads and completions; the 302 redirect-after-POST for add and toggle, and in the mixed "
+        "rows anything but a 302 to the login page; 201 for the API's add; 304 for the "
+        "conditional GET). errors: wrk socket errors (connect, read, write, timeout).",
     ]
     rss = report.get("rss")
     if rss:
@@ -476,6 +540,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def queries_cell(queries: dict[str, Any], scenario: str) -> str:
+    """A row's queries per request, or its parts' ("page/add/tick") for a mixed row."""
+    if scenario in queries:
+        return str(queries[scenario]["count"])
+    parts = [info["count"] for name, info in queries.items() if name.startswith(scenario + ":")]
+    return "/".join(map(str, parts))
+
+
 def print_table(report: dict[str, Any]) -> None:
     header = (
         f"{'scenario':<15}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}"
@@ -484,7 +556,7 @@ def print_table(report: dict[str, Any]) -> None:
     print(header)
     print("-" * len(header))
     for row in report["rows"]:
-        queries = report["queries"].get(row["scenario"], {}).get("count", "")
+        queries = queries_cell(report["queries"], row["scenario"])
         print(
             f"{row['scenario']:<15}{row['rps']:>9,.0f}{ms(row['latency_us']['p50']):>9}"
             f"{ms(row['latency_us']['p99']):>9}{row['unexpected_status']:>9}"
@@ -546,8 +618,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     started = dt.datetime.now(dt.UTC)
-    env = prepare(args, workdir)
-    report = Load(args, env, workdir).run(selected_scenarios(args.only))
+    scenarios = selected_scenarios(args.only)
+    env = prepare(args, workdir, scenarios)
+    report = Load(args, env, workdir).run(scenarios)
     if args.cold_start_runs:
         report["cold_start"] = cold_starts(args, env, workdir)
     report["meta"] = run_meta(args, started, report.pop("workers"))
@@ -566,7 +639,7 @@ def selected_scenarios(only: str | None) -> list[Scenario]:
     return [s for s in SCENARIOS[1:] if wanted is None or s.name in wanted]
 
 
-def prepare(args: argparse.Namespace, workdir: Path) -> Env:
+def prepare(args: argparse.Namespace, workdir: Path, scenarios: list[Scenario]) -> Env:
     """Snapshot and collectstatic as the image build does; a fresh, migrated, seeded database."""
     log(f"snapshot of {args.app_dir} in {workdir}")
     app = snapshot(args.app_dir.resolve(), workdir)
@@ -580,6 +653,7 @@ def prepare(args: argparse.Namespace, workdir: Path) -> Env:
         values["CACHE_URL"] = args.cache_url
     if args.web_concurrency:
         values["WEB_CONCURRENCY"] = str(args.web_concurrency)
+    values["DJANGO_API_RATE_LIMIT"] = API_RATE_LIMIT
     for item in args.env:
         key, _, value = item.partition("=")
         values[key] = value
@@ -592,7 +666,29 @@ def prepare(args: argparse.Namespace, workdir: Path) -> Env:
     env.manage("migrate", "--noinput")
     for username, count in USERS.items():
         env.manage("seed_demo", "--user", username, "--tasks", str(count), "--password", PASSWORD)
+    # Only rows that need them: an older tree (--app-dir) may have no API to make a token with.
+    if any(scenario.many or scenario.token for scenario in scenarios):
+        env.token = seed_many(env)
     return env
+
+
+def seed_many(env: Env) -> str:
+    """MANY_USERS with MANY_TASKS each, in one process; returns the 1,000-task user's API token."""
+    spec = {"users": MANY_USERS, "tasks": MANY_TASKS, "password": PASSWORD, "token_for": "bench1k"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.seed"],
+        cwd=env.app,
+        env=env.values,
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_SEED "):
+            token: str = json.loads(line.removeprefix("BENCH_SEED "))["token"]
+            return token
+    raise SystemExit(f"seeding the many users failed:\n{result.stdout}{result.stderr}")
 
 
 class Load:
@@ -620,7 +716,7 @@ class Load:
             self.base = server.url
             self.log_in()
             log("SQL queries per request")
-            queries = count_queries(env, scenarios, self.sessions, self.url_for)
+            queries = count_queries(env, scenarios, self.sessions, self.url_for, self.request_ids)
             for name, info in queries.items():
                 log(f"  {name}: {info['count']} queries (status {info['status']})")
 
@@ -640,7 +736,7 @@ class Load:
         }
 
     def log_in(self) -> None:
-        for username in USERS:
+        for username in [*USERS, *(MANY_USERS if self.env.token else [])]:
             sessionid, csrftoken = login(self.base, username)
             list_id, task_ids = user_ids(self.args.database_url, username)
             self.sessions[username] = Session(username, sessionid, csrftoken, list_id, task_ids)
@@ -652,16 +748,33 @@ class Load:
         path = scenario.path.replace("{list}", str(session.list_id))
         return self.base + path.replace("{task}", str(session.task_ids[0]))
 
+    def request_ids(self, scenario: Scenario) -> list[int]:
+        """The tasks a row's writes go through: completing needs open ones, as they are now."""
+        session = self.sessions[scenario.user]
+        if scenario.mode == "api-complete":
+            return user_ids(self.args.database_url, scenario.user, open_only=True)[1]
+        return session.task_ids
+
     def measure(self, scenario: Scenario, url: str | None = None) -> dict[str, Any]:
         options: dict[str, Any] = dict(self.wrk_options)
-        if scenario.user:
+        url = url or self.url_for(scenario)
+        if scenario.token:
+            headers = {"Authorization": f"Bearer {self.env.token}"}
+            if scenario.conditional:
+                path = url.removeprefix(self.base)
+                etag = HttpClient(self.base).get(path, headers=headers).headers["etag"]
+                headers["If-None-Match"] = etag
+            options["headers"] = "\n".join(f"{name}: {value}" for name, value in headers.items())
+            options["task_ids"] = ",".join(map(str, self.request_ids(scenario)))
+        elif scenario.many:
+            options["users_file"] = str(self.users_file())
+        elif scenario.user:
             session = self.sessions[scenario.user]
             options |= {
                 "cookie": session.cookie_header,
                 "csrf": session.csrftoken,
                 "task_ids": ",".join(map(str, session.task_ids)),
             }
-        url = url or self.url_for(scenario)
         options |= {"mode": scenario.mode, "expected": scenario.expected}
         options["encoding"] = scenario.encoding
         if self.args.warmup:
@@ -673,6 +786,17 @@ class Load:
             f"ms  bad {result['unexpected_status']}  errors {result['socket_errors']}"
         )
         return {"scenario": scenario.name, "description": scenario.description} | result
+
+    def users_file(self) -> Path:
+        """report.lua's USERS_FILE: each of MANY_USERS's cookie, CSRF token, list and tasks."""
+        path = self.workdir / "users.tsv"
+        lines = []
+        for username in MANY_USERS:
+            session = self.sessions[username]
+            ids = ",".join(map(str, session.task_ids))
+            lines.append(f"{session.cookie_header}\t{session.csrftoken}\t{session.list_id}\t{ids}")
+        path.write_text("\n".join(lines) + "\n")
+        return path
 
     def rows_beside_the_ceiling(
         self, scenarios: list[Scenario], hello_url: str
@@ -821,25 +945,60 @@ def count_queries(
     scenarios: list[Scenario],
     sessions: dict[str, Session],
     url_for: Callable[[Scenario], str],
+    request_ids: Callable[[Scenario], list[int]],
 ) -> dict[str, Any]:
-    specs = []
+    specs: list[dict[str, Any]] = []
     for scenario in scenarios:
         url = urllib.parse.urlsplit(url_for(scenario))
+        path = url.path + (f"?{url.query}" if url.query else "")
         if not scenario.user:
-            specs.append({"name": scenario.name, "method": "GET", "path": url.path, "cookies": {}})
+            specs.append({"name": scenario.name, "method": "GET", "path": path, "cookies": {}})
+            continue
+        if scenario.token:
+            spec = {
+                "name": scenario.name,
+                "method": scenario.method,
+                "path": path,
+                "cookies": {},
+                "headers": {"Authorization": f"Bearer {env.token}"},
+                "conditional": scenario.conditional,
+            }
+            if scenario.mode == "api-post":
+                spec["json"] = {"title": "Benchmark task"}
+            if scenario.mode == "api-complete":
+                # Reopened first, so that the counted request completes it.
+                task = f"/api/v1/tasks/{request_ids(scenario)[0]}"
+                spec["paths"] = [f"{task}/reopen", f"{task}/complete"]
+            specs.append(spec)
             continue
         session = sessions[scenario.user]
-        data = {"csrfmiddlewaretoken": session.csrftoken}
+        form: dict[str, Any] = {
+            "method": "POST",
+            "cookies": {"sessionid": session.sessionid, "csrftoken": session.csrftoken},
+            "data": {"csrfmiddlewaretoken": session.csrftoken},
+        }
+        if scenario.mode == "users-mixed":
+            # The row's three requests, each counted on its own ("page/add/tick" in the table).
+            specs += [
+                form | {"name": f"{scenario.name}:page", "method": "GET", "path": path},
+                form
+                | {
+                    "name": f"{scenario.name}:add",
+                    "path": f"/lists/{session.list_id}/tasks/",
+                    "data": form["data"] | {"title": "Benchmark task"},
+                },
+                form
+                | {
+                    "name": f"{scenario.name}:tick",
+                    "path": f"/tasks/{session.task_ids[0]}/toggle/",
+                },
+            ]
+            continue
+        data = dict(form["data"])
         if scenario.mode == "add":
             data["title"] = "Benchmark task"
         specs.append(
-            {
-                "name": scenario.name,
-                "method": scenario.method,
-                "path": url.path + (f"?{url.query}" if url.query else ""),
-                "cookies": {"sessionid": session.sessionid, "csrftoken": session.csrftoken},
-                "data": data,
-            }
+            form | {"name": scenario.name, "method": scenario.method, "path": path, "data": data}
         )
     result = subprocess.run(
         [sys.executable, "-m", "bench.queries"],

@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 lint: venv
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(CHECK_ENV) $(PYTHON) -m mypy todo_site accounts todos api calendars tests bench manage.py
+	$(CHECK_ENV) $(PYTHON) -m mypy todo_site accounts todos api calendars reminders tests bench manage.py
 	$(CHECK_ENV) $(PYTHON) manage.py check --fail-level WARNING
 	$(CHECK_ENV) $(PYTHON) manage.py makemigrations --check --dry-run
 

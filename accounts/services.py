@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 
+from reminders import services as reminder_services
 from todos import services as todo_services
 
 from . import mail
@@ -44,16 +45,18 @@ def create_account(*, user: User, save: Callable[[], object] | None = None) -> U
     return user
 
 
+@transaction.atomic
 def set_time_zone(*, user: User, time_zone: str) -> Preferences:
     """Stores ``user``'s time zone (an IANA name such as "Pacific/Auckland"): their pages show
-    "today" and every time in it from their next request on. An account made before
-    preferences existed gets its row here."""
+    "today" and every time in it from their next request on, and their digest comes at its
+    hour of their new day. An account made before preferences existed gets its row here."""
     if time_zone not in zoneinfo.available_timezones():
         raise ValidationError("Unknown time zone.", code="invalid_time_zone")
     preferences, _created = Preferences.objects.update_or_create(
         user=user, defaults={"time_zone": time_zone}
     )
     user.preferences = preferences
+    reminder_services.reschedule_digest(user=user)
     return preferences
 
 

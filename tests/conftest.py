@@ -18,6 +18,7 @@ from accounts import services as account_services
 from tests.support.db import database_address, db_url
 from tests.support.hostile import post_form
 from tests.support.live import AppProcess, app_serving
+from tests.support.smtp import SmtpSink
 from tests.support.tcp_proxy import TcpProxy
 from todos import services
 from todos.models import Role, Task, TaskList
@@ -56,6 +57,15 @@ def behind_tls_proxy(settings: Any) -> None:
     settings.CSRF_COOKIE_SECURE = True
     settings.HTTPS = True
     settings.BEHIND_PROXY = True
+
+
+@pytest.fixture
+def relay(settings: Any) -> Iterator[SmtpSink]:
+    """A real SMTP server the app sends to, as to a relay over the network."""
+    with SmtpSink() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        yield sink
 
 
 @pytest.fixture

@@ -259,15 +259,6 @@ def test_verification_mails_are_capped_per_client_address(
     assert len(mailoutbox) == cap + 1
 
 
-@pytest.fixture
-def relay(settings: Any) -> Iterator[SmtpSink]:
-    """A real SMTP server the app sends to, as to a relay over the network."""
-    with SmtpSink() as sink:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
-        yield sink
-
-
 @pytest.fixture(params=["refusing", "down", "silent"])
 def failing_relay(request: Any, settings: Any, relay: SmtpSink) -> Iterator[SmtpSink]:
     """A relay that answers every message with a temporary refusal, one nobody listens on, or one

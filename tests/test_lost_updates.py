@@ -100,13 +100,14 @@ def test_an_edit_without_a_version_saves_as_before(make_task, inbox, owner_clien
     [
         # lock the list, lock the task, UPDATE it (done, completed_at, version), the counters
         ("toggle", 2 + 1 + 4 + 1 + 1),
-        # lock the list, lock the task, DELETE it, the counters
-        ("delete", 2 + 1 + 4 + 1 + 1),
+        # lock the list, lock the task, DELETE its reminders, DELETE it, the counters
+        ("delete", 2 + 1 + 5 + 1 + 1),
         # (the form checks the title without the database) lock the list, MAX(position),
         # INSERT, the counters; the redirect's page comes from the locked counters
         ("add", 2 + 1 + 4 + 1 + 1),
-        # lock the list, DELETE the done tasks, recount (SELECT, UPDATE)
-        ("clear", 2 + 1 + 4 + 1 + 1),
+        # lock the list, SELECT the done tasks, DELETE their reminders, DELETE them, recount
+        # (SELECT, UPDATE)
+        ("clear", 2 + 1 + 6 + 1 + 1),
     ],
 )
 def test_the_quick_writes_cost_only_their_activity_entry_more(

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "todos",
     "api",
     "calendars",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +301,31 @@ EMAIL_TIMEOUT = 10
 globals().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="todo@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+
+def _site_url(address: str) -> str:
+    """The address mail links to (a page's own links come from its request instead): the
+    proxy's SITE_ADDRESS, or Compose's http://localhost:WEB_PORT without one."""
+    if not SITE_HOST:
+        return f"http://localhost:{env.int('WEB_PORT', default=8000)}"
+    parts = urlsplit(address if "://" in address else f"//{address}")
+    scheme = "https" if SITE_TLS else "http"
+    port = f":{parts.port}" if parts.port and parts.port not in {80, 443} else ""
+    return f"{scheme}://{SITE_HOST}{port}"
+
+
+SITE_URL = env.str("DJANGO_SITE_URL", default="") or _site_url(env.str("SITE_ADDRESS", default=""))
+
+# The worker (manage.py run_worker) sends reminders and digests. One due longer ago than this when a
+# worker gets to it (the workers were down) is marked missed instead of sent late (seconds).
+REMINDER_MISSED_AFTER = dt.timedelta(seconds=env.int("DJANGO_REMINDER_MISSED_AFTER", default=3600))
+# How long a worker holds what it claimed before another may take it over (it died mid-send).
+WORKER_LEASE = dt.timedelta(seconds=env.int("WORKER_LEASE", default=300))
+# Seconds between the worker's looks for due rows when it found none.
+WORKER_INTERVAL = env.float("WORKER_INTERVAL", default=5)
+# Touched by the worker on every round; its healthcheck (python -m reminders.alive) fails when the
+# file is older than WORKER_STALE_AFTER seconds.
+WORKER_HEARTBEAT = env.path("WORKER_HEARTBEAT", default="/tmp/todo-worker.alive")  # noqa: S108
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")

@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from reminders.models import Reminder
 
 from .models import Role, Task, TaskList, TaskState, assignable_users
 from .repeat import Frequency, Rule, Weekday
@@ -26,6 +29,7 @@ def _visible(value: str, message: StrOrPromise) -> str:
 
 
 TITLE_REQUIRED = _("Give the task a title.")
+REMINDER_IN_THE_PAST = _("Choose a time still to come for the reminder.")
 TITLE_ERRORS = {
     "required": TITLE_REQUIRED,
     "max_length": _("Keep the title to %(limit_value)d characters or fewer."),
@@ -115,9 +119,19 @@ class TaskEditForm(_TitleRules, forms.ModelForm):
         widget=_DATE_INPUT,
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
+    # The user's own reminder of the task, in their time zone (reminders.Reminder); cleared,
+    # none. Not the task's: every member who may edit it has their own.
+    remind_me = forms.DateTimeField(
+        label=_("Remind me"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("A mail at this date and time (your time zone)."),
+        error_messages={"invalid": _("Enter a date and time as YYYY-MM-DD HH:MM.")},
+    )
     field_order = [
-        *("title", "notes", "due_date", "repeat", "repeat_interval", "repeat_weekdays"),
-        *("repeat_last_day", "repeat_from_completion", "repeat_count", "repeat_until"),
+        *("title", "notes", "due_date", "remind_me", "repeat", "repeat_interval"),
+        *("repeat_weekdays", "repeat_last_day", "repeat_from_completion", "repeat_count"),
+        "repeat_until",
     ]
 
     class Meta:
@@ -158,6 +172,11 @@ class TaskEditForm(_TitleRules, forms.ModelForm):
         assignee.queryset = assignable_users(self.instance.list).order_by("username")
         assignee.empty_label = _("Nobody")
         self.fields["version"].initial = self.instance.version
+        self.fields["remind_me"].initial = (
+            Reminder.objects.filter(task_id=self.instance.pk, user_id=user.pk)
+            .values_list("remind_at", flat=True)
+            .first()
+        )
         self.stored_rule = self.instance.repeat_rule
         if self.stored_rule:
             rule = Rule.parse(self.stored_rule)
@@ -171,6 +190,15 @@ class TaskEditForm(_TitleRules, forms.ModelForm):
                     "repeat_until": rule.until,
                 }
             )
+
+    def clean_remind_me(self) -> dt.datetime | None:
+        at: dt.datetime | None = self.cleaned_data["remind_me"]
+        if at is not None and "remind_me" in self.changed_data and at <= timezone.now():
+            raise ValidationError(REMINDER_IN_THE_PAST, code="past")
+        return at
+
+    def reminder_changed(self) -> bool:
+        return "remind_me" in self.changed_data
 
     def clean(self) -> dict[str, Any]:
         """Build the repeat rule from its parts (the instance's ``repeat_rule``): only the parts

@@ -6,7 +6,11 @@ writers ever wait for each other in a cycle:
 
 1. list rows, in id order (moves, the deletes of lists and imports lock more than one);
 2. then that list's membership rows;
-3. then task rows.
+3. then task rows;
+4. then reminder rows (reminders.Reminder), in id order.
+
+The worker that sends reminders (reminders.worker) locks reminder rows alone, and never waits
+for them (SKIP LOCKED); digest rows are locked by nothing else.
 
 Every write that adds, removes, completes or reopens tasks also keeps the list's counters
 (``TaskList.open_count``/``done_count``) in the same transaction, so they are exact whenever the
@@ -32,6 +36,9 @@ each write locks:
   first; and it checks the assignee under the list's lock, so an assignment and that person's
   removal from the list (which locks the list too) never leave a task assigned to an outsider.
 - ``save_task`` (the admin's save of a whole task): as ``edit_task``.
+- ``set_reminder``: the task's list row, the task's row, then the user's reminder row. A
+  repeating task moving on (in ``toggle_task``, ``toggle_all``) locks its reminders' rows after
+  its own, and moves them on as many days as its due date.
 - ``set_done``, ``delete_tasks``, ``purge_completed``: any lists' tasks, one list at a time in id
   order, each its own transaction under that list's row, as ``toggle_all``.
 - ``create_list``, ``rename_list``: nothing; the (owner, name) unique constraint is the arbiter,
@@ -63,6 +70,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -73,6 +81,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import time_zone_of
+from reminders.models import RELEASED, Reminder, ReminderState
 
 from .models import (
     DEFAULT_LIST_NAME,
@@ -315,11 +326,26 @@ def _advance(task: Task, by: Actor) -> bool:
     task.repeat_rule = str(rule)
     task.version += 1
     task.save(update_fields=["due_date", "repeat_rule", "updated_at", "version"])
+    _move_reminders(task, by=task.due_date - old_due)
     _changed(task.list_id)
     _record(
         task.list_id, by, Verb.COMPLETE, task=task, changes={"due_date": (old_due, task.due_date)}
     )
     return True
+
+
+def _move_reminders(task: Task, *, by: dt.timedelta) -> None:
+    """A repeating task moved on: each of its reminders moves as many days, to the same time of
+    day in its user's zone, due to be sent again. Their rows are locked after the task's."""
+    reminders = Reminder.objects.filter(task=task).order_by("pk").select_for_update()
+    for reminder in reminders.select_related("user__preferences"):
+        zone = zoneinfo.ZoneInfo(time_zone_of(reminder.user))
+        local = reminder.remind_at.astimezone(zone)
+        moved = dt.datetime.combine(local.date() + by, local.time(), tzinfo=zone)
+        reminder.remind_at = moved.astimezone(dt.UTC)
+        Reminder.objects.filter(pk=reminder.pk).update(
+            remind_at=reminder.remind_at, **PENDING_AGAIN
+        )
 
 
 def _complete_open(tasks: TaskQuerySet, by: Actor) -> int:
@@ -548,6 +574,32 @@ def import_lists(*, owner: AbstractBaseUser, lists: Iterable[ImportedList]) -> i
                 task.assignee_id = assignable.get(username)
         imported_count += add_tasks(task_list=task_list, tasks=imported.tasks, by=owner)
     return imported_count
+
+
+# What a reminder set or moved on is: due to be sent, whatever became of it before.
+PENDING_AGAIN = {
+    "state": ReminderState.PENDING,
+    "sent_at": None,
+    "attempts": 0,
+    "last_error": "",
+    **RELEASED,
+}
+
+
+@transaction.atomic
+def set_reminder(*, task: Task, user: AbstractBaseUser, at: dt.datetime | None) -> Reminder | None:
+    """Set the user's own reminder of the task to ``at`` (due to be sent, even if an earlier one
+    was), or remove it with None. Under the task's locks, list then task, then the reminder's
+    row: a completion moving the task's reminders on never interleaves. A worker holding the
+    reminder lets it go (its claim is cleared), so the new time stands."""
+    locked = _locked_task(task.pk, task.list_id)
+    if at is None:
+        Reminder.objects.filter(task=locked, user_id=user.pk).delete()
+        return None
+    reminder, _created = Reminder.objects.update_or_create(
+        task=locked, user_id=user.pk, defaults={"remind_at": at, **PENDING_AGAIN}
+    )
+    return reminder
 
 
 # --- sharing --------------------------------------------------------------------------------------

@@ -271,9 +271,16 @@ def task_edit(request: AuthenticatedRequest, task: Task) -> HttpResponse:
         changes = form.changes()
         moved = "list" in changes
         try:
-            saved = services.edit_task(
-                task=task, changes=changes, by=request.user, version=form.opened_at()
-            )
+            saved = task
+            # A change of the user's own reminder alone leaves the task as it is.
+            if changes or not form.reminder_changed():
+                saved = services.edit_task(
+                    task=task, changes=changes, by=request.user, version=form.opened_at()
+                )
+            if form.reminder_changed():
+                services.set_reminder(
+                    task=saved, user=request.user, at=form.cleaned_data["remind_me"]
+                )
         except services.EditConflict as conflict:
             return _edit_conflict(request, conflict.current, changes)
         except ValidationError as exc:  # the assignee may not hold the list's tasks (any more)

@@ -28,6 +28,15 @@ def next_digest_at(*, hour: int, zone: str, after: dt.datetime) -> dt.datetime:
         day += dt.timedelta(days=1)
 
 
+def days_later(moment: dt.datetime, days: int, *, zone: str) -> dt.datetime:
+    """The same time of day in ``zone``, ``days`` later (a change to or from summer time in
+    between moves it by an hour in UTC, not on the clock)."""
+    tz = zoneinfo.ZoneInfo(zone)
+    local = moment.astimezone(tz)
+    later = dt.datetime.combine(local.date() + dt.timedelta(days=days), local.time(), tzinfo=tz)
+    return later.astimezone(dt.UTC)
+
+
 @transaction.atomic
 def set_digest(*, user: User, hour: int | None) -> Digest | None:
     """Turn the user's daily digest on at ``hour`` (0-23, their time), or off with None. A

@@ -91,11 +91,10 @@ def mark_missed(now: dt.datetime) -> int:
     return missed
 
 
-def _claim(rows: ClaimQuerySet[C], batch: int) -> tuple[str, list[int]]:
+def _claim(rows: ClaimQuerySet[C], batch: int, now: dt.datetime) -> tuple[str, list[int]]:
     """Claims up to ``batch`` of ``rows`` (due ones, in the order they are due) that no worker
     holds; returns the claim's token and the rows' ids."""
     token = secrets.token_hex(16)
-    now = timezone.now()
     with transaction.atomic():
         ids = list(
             rows.unclaimed(now)
@@ -109,13 +108,13 @@ def _claim(rows: ClaimQuerySet[C], batch: int) -> tuple[str, list[int]]:
     return token, ids
 
 
-def _failed(row: Claimed, token: str, exc: Exception) -> None:
+def _failed(row: Claimed, token: str, exc: Exception, now: dt.datetime) -> None:
     """Let the row go, to be tried again after a while."""
     logger.error("Could not send %s (attempt %d): %r", row, row.attempts + 1, exc)
     delay = min(RETRY_DELAY * (row.attempts + 1), dt.timedelta(hours=1))
     type(row)._default_manager.filter(pk=row.pk, claim=token).update(
         claim="",
-        claimed_until=timezone.now() + delay,
+        claimed_until=now + delay,
         attempts=F("attempts") + 1,
         last_error=repr(exc),
     )
@@ -140,7 +139,7 @@ def _roles(reminders: list[Reminder]) -> dict[tuple[int, int], str]:
 def deliver_reminders(now: dt.datetime, batch: int) -> Round:
     """Send due reminders: to a user who can still see the task's list, of a task still open.
     The others are skipped."""
-    token, ids = _claim(Reminder.objects.due_by(now).order_by("remind_at", "pk"), batch)
+    token, ids = _claim(Reminder.objects.due_by(now).order_by("remind_at", "pk"), batch, now)
     if not ids:
         return Round()
     reminders = list(
@@ -162,7 +161,7 @@ def deliver_reminders(now: dt.datetime, batch: int) -> Round:
             try:
                 outbox.send(mail.reminder_message(reminder, role, today=today))
             except SEND_ERRORS as exc:
-                _failed(reminder, token, exc)
+                _failed(reminder, token, exc, now)
                 done.failed += 1
             else:
                 _finish_reminder(reminder, token, ReminderState.SENT)
@@ -183,7 +182,7 @@ def deliver_digests(now: dt.datetime, batch: int) -> Round:
     """Send due digests, each listing the open tasks due on its day or overdue, in every list
     its user sees; a day with nothing due sends nothing. Each digest then moves on to its next
     day."""
-    token, ids = _claim(Digest.objects.due_by(now).order_by("next_at", "pk"), batch)
+    token, ids = _claim(Digest.objects.due_by(now).order_by("next_at", "pk"), batch, now)
     if not ids:
         return Round()
     digests = Digest.objects.filter(pk__in=ids).held_by(token).select_related("user__preferences")
@@ -209,7 +208,7 @@ def deliver_digests(now: dt.datetime, batch: int) -> Round:
                 try:
                     outbox.send(message)
                 except SEND_ERRORS as exc:
-                    _failed(digest, token, exc)
+                    _failed(digest, token, exc, now)
                     done.failed += 1
                     continue
                 sent_at = timezone.now()

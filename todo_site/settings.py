@@ -325,7 +325,7 @@ WORKER_LEASE = dt.timedelta(seconds=env.int("WORKER_LEASE", default=300))
 WORKER_INTERVAL = env.float("WORKER_INTERVAL", default=5)
 # Touched by the worker on every round; its healthcheck (python -m reminders.alive) fails when the
 # file is older than WORKER_STALE_AFTER seconds.
-WORKER_HEARTBEAT = env.path("WORKER_HEARTBEAT", default="/tmp/todo-worker.alive")  # noqa: S108
+WORKER_HEARTBEAT = Path(env.str("WORKER_HEARTBEAT", default="/tmp/todo-worker.alive"))  # noqa: S108
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")

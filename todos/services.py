@@ -70,7 +70,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -84,6 +83,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import time_zone_of
 from reminders.models import RELEASED, Reminder, ReminderState
+from reminders.services import days_later
 
 from .models import (
     DEFAULT_LIST_NAME,
@@ -339,13 +339,8 @@ def _move_reminders(task: Task, *, by: dt.timedelta) -> None:
     day in its user's zone, due to be sent again. Their rows are locked after the task's."""
     reminders = Reminder.objects.filter(task=task).order_by("pk").select_for_update()
     for reminder in reminders.select_related("user__preferences"):
-        zone = zoneinfo.ZoneInfo(time_zone_of(reminder.user))
-        local = reminder.remind_at.astimezone(zone)
-        moved = dt.datetime.combine(local.date() + by, local.time(), tzinfo=zone)
-        reminder.remind_at = moved.astimezone(dt.UTC)
-        Reminder.objects.filter(pk=reminder.pk).update(
-            remind_at=reminder.remind_at, **PENDING_AGAIN
-        )
+        moved = days_later(reminder.remind_at, by.days, zone=time_zone_of(reminder.user))
+        Reminder.objects.filter(pk=reminder.pk).update(remind_at=moved, **PENDING_AGAIN)
 
 
 def _complete_open(tasks: TaskQuerySet, by: Actor) -> int:

@@ -20,7 +20,10 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -30,7 +33,7 @@ from reminders.worker import _claim, run_round
 from tests.support.db import db_url
 from tests.support.live import REPO_ROOT, clean_env
 from tests.support.smtp import SmtpSink
-from todos import services
+from todos import services, transfer
 from todos.models import Role, Task, TaskList
 
 pytestmark = pytest.mark.django_db
@@ -467,3 +470,70 @@ def test_run_worker_once_sends_what_is_due_and_exits(
     assert "worker: sent 1, skipped 0, failed 0, missed 0" in output.getvalue()
     assert subjects(relay) == ["[todo] Reminder: From the command"]
     assert settings.WORKER_HEARTBEAT.exists()
+
+
+# --- export, import, demo data, admin -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dump", [transfer.dump_json, transfer.dump_csv])
+def test_export_and_import_carry_the_reminders_still_to_send(
+    olivia: User,
+    editor: User,
+    other_user: User,
+    shared: TaskList,
+    make_task: Callable[..., Task],
+    dump: Callable[[dict[str, Any]], str],
+) -> None:
+    at = dt.datetime(2027, 1, 15, 8, 30, tzinfo=dt.UTC)
+    task = make_task(shared, "Reminded twice")
+    remind(task, olivia, at)
+    remind(task, editor, at + dt.timedelta(hours=1))
+    sent = remind(make_task(shared, "Reminded once, sent"), olivia, at)
+    Reminder.objects.filter(pk=sent.pk).update(state=ReminderState.SENT)
+
+    text = dump(transfer.export_data(olivia))
+    assert transfer.import_data(other_user, transfer.parse(text)) == 2
+
+    imported = Reminder.objects.filter(task__list__owner=other_user)
+    # erin joins mallory's list from the file; olivia does not see it, so hers stays behind.
+    assert [(r.task.title, r.user, r.remind_at) for r in imported] == [
+        ("Reminded twice", editor, at + dt.timedelta(hours=1))
+    ]
+
+
+def test_an_import_with_a_reminder_time_without_a_zone_is_refused(other_user: User) -> None:
+    record = {"title": "x", "reminders": [{"username": "mallory", "remind_at": "2027-01-01T09:00"}]}
+    with pytest.raises(ValidationError, match="bad reminder time"):
+        transfer.import_data(other_user, [{"name": "Inbox", "tasks": [record]}])
+    assert not Task.objects.owned_by(other_user).exists()
+
+
+def test_seed_demo_reminds_of_some_tasks_still_to_come(db: None) -> None:
+    call_command("seed_demo", user="demo", tasks=80, seed=1)
+
+    reminders = Reminder.objects.filter(user__username="demo").select_related("task")
+    assert reminders.exists()
+    for reminder in reminders:
+        assert reminder.task.due_date is not None and not reminder.task.done
+        local = timezone.localtime(reminder.remind_at)
+        assert (local.date(), local.hour) == (reminder.task.due_date, 9)
+
+
+def test_the_admin_lists_reminders_and_moves_one_through_the_service(
+    admin_client: Client, olivia: User, inbox: TaskList, make_task: Callable[..., Task]
+) -> None:
+    reminder = remind(make_task(inbox, "Admin's"), olivia, NOW)
+    Reminder.objects.filter(pk=reminder.pk).update(state=ReminderState.SENT)
+    listing = admin_client.get(reverse("admin:reminders_reminder_changelist")).content.decode()
+    assert "Admin&#x27;s" in listing or "Admin's" in listing
+
+    change = reverse("admin:reminders_reminder_change", args=[reminder.pk])
+    later = NOW + dt.timedelta(days=1)
+    response = admin_client.post(
+        change,
+        {"remind_at_0": later.strftime("%Y-%m-%d"), "remind_at_1": later.strftime("%H:%M:%S")},
+    )
+
+    assert response.status_code == 302
+    reminder.refresh_from_db()
+    assert (reminder.remind_at, reminder.state) == (later, ReminderState.PENDING)

@@ -534,12 +534,14 @@ def purge_completed(*, before: dt.datetime) -> int:
 
 class ImportedList(NamedTuple):
     """A list to import: its name, built tasks, the members to add (where those users exist)
-    and each task's assignee's username ("" for none), in the order of ``tasks``."""
+    and each task's assignee's username ("" for none) and reminders (username, when), in the
+    order of ``tasks``."""
 
     name: str
     tasks: list[Task]
     members: Sequence[tuple[str, Role]] = ()
     assignees: Sequence[str] = ()
+    reminders: Sequence[Sequence[tuple[str, dt.datetime]]] = ()
 
 
 @transaction.atomic
@@ -568,7 +570,32 @@ def import_lists(*, owner: AbstractBaseUser, lists: Iterable[ImportedList]) -> i
             for task, username in zip(imported.tasks, imported.assignees, strict=True):
                 task.assignee_id = assignable.get(username)
         imported_count += add_tasks(task_list=task_list, tasks=imported.tasks, by=owner)
+        if any(imported.reminders):
+            _import_reminders(task_list, imported)
     return imported_count
+
+
+def _import_reminders(task_list: TaskList, imported: ImportedList) -> None:
+    """The imported tasks' reminders, for those of their users who exist and see the list."""
+    # bulk_create gives no ids on MySQL; add_tasks gave each task a position of its own.
+    ids = dict(
+        Task.objects.in_list(task_list)
+        .filter(position__in=[task.position for task in imported.tasks])
+        .values_list("position", "pk")
+    )
+    users = dict(
+        get_user_model()
+        .objects.filter(Q(pk=task_list.owner_id) | Q(memberships__task_list=task_list))
+        .values_list(get_user_model().USERNAME_FIELD, "pk")
+    )
+    add_reminders(
+        reminders=[
+            (ids[task.position], users[username], at)
+            for task, reminders in zip(imported.tasks, imported.reminders, strict=True)
+            for username, at in reminders
+            if username in users
+        ]
+    )
 
 
 # What a reminder set or moved on is: due to be sent, whatever became of it before.
@@ -595,6 +622,20 @@ def set_reminder(*, task: Task, user: AbstractBaseUser, at: dt.datetime | None) 
         task=locked, user_id=user.pk, defaults={"remind_at": at, **PENDING_AGAIN}
     )
     return reminder
+
+
+@transaction.atomic
+def add_reminders(*, reminders: Sequence[tuple[int, int, dt.datetime]]) -> None:
+    """Reminders in bulk (import, demo data): (task id, user id, when) each, for users who see
+    the task's list (the caller checked), skipping those a user already has for that task.
+    Under the locks of the tasks' lists (list rows, then the new reminder rows)."""
+    tasks = {task_id for task_id, _user, _at in reminders}
+    lists = Task.objects.filter(pk__in=tasks).values_list("list_id", flat=True).distinct()
+    TaskList.objects.filter(pk__in=list(lists)).lock_in_order()
+    Reminder.objects.bulk_create(
+        [Reminder(task_id=task, user_id=user, remind_at=at) for task, user, at in reminders],
+        ignore_conflicts=True,
+    )
 
 
 # --- sharing --------------------------------------------------------------------------------------

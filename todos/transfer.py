@@ -2,10 +2,11 @@
 
 A round trip keeps every list (empty ones included) with its members (usernames and roles), and
 for each task its title, notes, due date, priority, done state, completion time, position,
-assignee and repeat rule (an RRULE value, and whether it counts from the completion date).
-Members and assignees are imported where those users exist (and an assignee only where they may
-hold the list's tasks, see todos.models.assignable_users); version 1 files have neither, and
-versions 1 and 2 no repeat rules.
+assignee, repeat rule (an RRULE value, and whether it counts from the completion date) and the
+reminders still to be sent (whose, and when). Members, assignees and reminders are imported
+where those users exist (an assignee only where they may hold the list's tasks, see
+todos.models.assignable_users; a reminder only for someone who sees the list); version 1 files
+have none of them, versions 1 and 2 no repeat rules, and versions 1 to 3 no reminders.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.dateparse import parse_date, parse_datetime
 
+from reminders.models import Reminder
+
 from . import services
 from .models import Membership, Priority, Role, Task, TaskList
 
 FORMAT_NAME = "todo-export"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CSV_COLUMNS = [
     "list",
     "title",
@@ -38,6 +41,7 @@ CSV_COLUMNS = [
     "assignee",
     "repeat_rule",
     "repeat_from_completion",
+    "reminders",
     "members",
 ]
 
@@ -54,12 +58,17 @@ def _task_record(task: Task) -> dict[str, Any]:
         "assignee": task.assignee.get_username() if task.assignee else None,
         "repeat_rule": task.repeat_rule,
         "repeat_from_completion": task.repeat_from_completion,
+        "reminders": [
+            {"username": reminder.user.get_username(), "remind_at": reminder.remind_at.isoformat()}
+            for reminder in task.reminders.all()
+        ],
     }
 
 
 def export_data(user: AbstractBaseUser) -> dict[str, Any]:
     lists = TaskList.objects.owned_by(user).prefetch_related(
         Prefetch("tasks", Task.objects.select_related("assignee")),
+        Prefetch("tasks__reminders", Reminder.objects.pending().select_related("user")),
         Prefetch("memberships", Membership.objects.select_related("user")),
     )
     return {
@@ -78,6 +87,17 @@ def export_data(user: AbstractBaseUser) -> dict[str, Any]:
             for task_list in lists
         ],
     }
+
+
+def _reminders_cell(reminders: list[dict[str, str]]) -> str:
+    """CSV: a task's reminders in one cell, "username@when" separated by spaces (a username
+    may hold "@", a time in ISO 8601 does not)."""
+    return " ".join(f"{reminder['username']}@{reminder['remind_at']}" for reminder in reminders)
+
+
+def _reminders_from_cell(cell: str) -> list[dict[str, str]]:
+    pairs = (item.rpartition("@") for item in cell.split())
+    return [{"username": username, "remind_at": at} for username, _sep, at in pairs]
 
 
 def _members_cell(members: list[dict[str, str]]) -> str:
@@ -105,7 +125,7 @@ def dump_csv(data: dict[str, Any]) -> str:
         if not task_list["tasks"]:
             writer.writerow(head)
         for record in task_list["tasks"]:
-            writer.writerow({**head, **record})
+            writer.writerow({**head, **record, "reminders": _reminders_cell(record["reminders"])})
     return out.getvalue()
 
 
@@ -130,7 +150,9 @@ def parse(text: str) -> list[dict[str, Any]]:
             },
         )
         if row["title"]:
-            task_list["tasks"].append(row)
+            task_list["tasks"].append(
+                {**row, "reminders": _reminders_from_cell(row.get("reminders") or "")}
+            )
     return list(lists.values())
 
 
@@ -178,6 +200,20 @@ def _members(list_record: dict[str, Any], name: str) -> list[tuple[str, Role]]:
     return members
 
 
+def _reminders(record: dict[str, Any]) -> list[tuple[str, dt.datetime]]:
+    reminders = []
+    for reminder in record.get("reminders") or []:
+        try:
+            at = parse_datetime(str(reminder["remind_at"]))
+            username = str(reminder["username"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"bad reminder {reminder!r}") from exc
+        if at is None or at.tzinfo is None:
+            raise ValidationError(f"bad reminder time {reminder['remind_at']!r}", code="invalid")
+        reminders.append((username, at))
+    return reminders
+
+
 def import_data(user: AbstractBaseUser, lists: list[dict[str, Any]]) -> int:
     """Add the lists' tasks to the user's lists of the same name (created when missing), and
     their members and assignees where those users exist.
@@ -190,10 +226,11 @@ def import_data(user: AbstractBaseUser, lists: list[dict[str, Any]]) -> int:
         name = str(list_record.get("name", "")).strip()
         if not name:
             raise ValidationError("A list has no name.", code="required")
-        tasks = []
+        tasks, reminders = [], []
         for number, record in enumerate(list_record.get("tasks", []), start=1):
             try:
                 tasks.append(_build_task(record, int(record.get("position") or 0)))
+                reminders.append(_reminders(record))
             except ValidationError as exc:
                 problems = "; ".join(exc.messages)
                 raise ValidationError(f"List {name!r}, task {number}: {problems}") from exc
@@ -202,7 +239,11 @@ def import_data(user: AbstractBaseUser, lists: list[dict[str, Any]]) -> int:
         assignees = [str(record.get("assignee") or "") for record in list_record.get("tasks", [])]
         built.append(
             services.ImportedList(
-                name=name, tasks=tasks, members=_members(list_record, name), assignees=assignees
+                name=name,
+                tasks=tasks,
+                members=_members(list_record, name),
+                assignees=assignees,
+                reminders=reminders,
             )
         )
     return services.import_lists(owner=user, lists=built)

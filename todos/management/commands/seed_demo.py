@@ -35,13 +35,15 @@ REPEATS = [
     ("FREQ=MONTHLY;COUNT=6", False),
     ("FREQ=YEARLY", False),
 ]
+# The share of open tasks due from today on that get a reminder.
+REMINDED = 0.25
 BATCH_SIZE = 1000
 
 
 class Command(BaseCommand):
     help = (
         "Create a user (if missing) with N realistic demo tasks in their Inbox, some of them "
-        "repeating, inserted in bulk."
+        "repeating and some with a reminder, inserted in bulk."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -75,6 +77,16 @@ class Command(BaseCommand):
             tasks=(self._task(rng, number, now, today) for number in range(tasks)),
             by=owner,
             batch_size=BATCH_SIZE,
+        )
+        # A reminder at 09:00 on the due date for some of the open tasks still to come.
+        coming = Task.objects.in_list(inbox).open().filter(due_date__gte=today).order_by("pk")
+        nine = dt.time(9, tzinfo=timezone.get_current_timezone())
+        services.add_reminders(
+            reminders=[
+                (task_id, owner.pk, dt.datetime.combine(due, nine))
+                for task_id, due in coming.values_list("pk", "due_date")
+                if rng.random() < REMINDED
+            ]
         )
         verb = "Created" if created else "Reused"
         self.stdout.write(self.style.SUCCESS(f"{verb} user {user!r}; added {tasks} task(s)."))

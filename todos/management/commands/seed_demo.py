@@ -79,13 +79,13 @@ class Command(BaseCommand):
             batch_size=BATCH_SIZE,
         )
         # A reminder at 09:00 on the due date for some of the open tasks still to come.
-        coming = Task.objects.in_list(inbox).open().filter(due_date__gte=today).order_by("pk")
+        coming = Task.objects.in_list(inbox).open().dated().exclude(due_date__lt=today)
         nine = dt.time(9, tzinfo=timezone.get_current_timezone())
         services.add_reminders(
             reminders=[
                 (task_id, owner.pk, dt.datetime.combine(due, nine))
-                for task_id, due in coming.values_list("pk", "due_date")
-                if rng.random() < REMINDED
+                for task_id, due in coming.order_by("pk").values_list("pk", "due_date")
+                if due is not None and rng.random() < REMINDED
             ]
         )
         verb = "Created" if created else "Reused"

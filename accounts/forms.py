@@ -230,7 +230,10 @@ class DigestForm(forms.Form):
     digest = forms.BooleanField(
         label="Daily digest",
         required=False,
-        help_text="Each day, a mail with your open tasks due that day and those overdue.",
+        help_text=(
+            "Each day, a mail listing your open tasks due that day or overdue, in every list you "
+            "are in."
+        ),
     )
     digest_hour = forms.TypedChoiceField(
         label="Digest hour",

@@ -49,7 +49,7 @@ def test_the_digest_is_off_and_offered_at_seven_until_chosen(owner_client: Clien
     hours = re.findall(r"<option [^>]*>([^<]*)</option>", select.group(0))
     assert hours == [f"{hour:02d}:00" for hour in range(24)]
     assert _digest_controls(page) == (False, "07:00")
-    assert "Off. The digest lists" in page
+    assert "Off. On a day with nothing due it is not sent." in page
 
 
 def test_turning_it_on_stores_the_next_such_hour_of_the_users_day(

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from api import services as api_services
 from api.models import Scope
+from reminders.models import Digest
 from todo_site import security
 
 from . import services
@@ -220,3 +221,34 @@ class TimeZoneForm(forms.Form):
     """The account page's time zone: one of the zones the system knows."""
 
     time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
+
+
+class DigestForm(forms.Form):
+    """The account page's daily digest: on or off, and the hour of the user's day it comes at
+    (reminders.services.set_digest)."""
+
+    digest = forms.BooleanField(
+        label="Daily digest",
+        required=False,
+        help_text=(
+            "Each day, a mail listing your open tasks due that day or overdue, in every list you "
+            "are in."
+        ),
+    )
+    digest_hour = forms.TypedChoiceField(
+        label="Digest hour",
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        coerce=int,
+        initial=7,
+        help_text="In your time zone.",
+    )
+
+    @classmethod
+    def of(cls, user: User) -> DigestForm:
+        """The form showing the user's digest as it is: checked at its hour, or unchecked."""
+        hour = Digest.objects.filter(user=user).values_list("hour", flat=True).first()
+        return cls(initial={} if hour is None else {"digest": True, "digest_hour": hour})
+
+    def hour_or_none(self) -> int | None:
+        """The chosen hour, or None to turn the digest off."""
+        return self.cleaned_data["digest_hour"] if self.cleaned_data["digest"] else None

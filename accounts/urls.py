@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("", views.account, name="account"),
     path("time-zone/", views.time_zone, name="account_time_zone"),
+    path("digest/", views.digest, name="account_digest"),
     path("calendar/reset/", views.reset_calendar_feed, name="account_reset_calendar_feed"),
     path("sessions/end-others/", views.end_other_sessions, name="account_end_other_sessions"),
     path("delete/", views.delete_account, name="account_delete"),

@@ -24,9 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from api import services as api_services
 from api.models import Scope, Token
 from calendars import services as calendar_services
+from reminders import services as reminder_services
 
 from . import services
-from .forms import DeleteAccountForm, TimeZoneForm, TokenForm
+from .forms import DeleteAccountForm, DigestForm, TimeZoneForm, TokenForm
 from .models import Session, time_zone_of
 
 
@@ -107,6 +108,7 @@ def _account_page(
         "new_token": new_token,
         "now": timezone.now(),
         "time_zone_form": TimeZoneForm(initial={"time_zone": time_zone_of(user)}),
+        "digest_form": DigestForm.of(user),
         "calendar_feed_url": request.build_absolute_uri(
             reverse("calendars:feed", kwargs={"token": calendar_services.feed_of(user=user).token})
         ),
@@ -152,6 +154,22 @@ def time_zone(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.success(request, f"Your time zone is now {chosen}.")
     else:
         messages.error(request, "Choose a time zone from the list.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def digest(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = DigestForm(request.POST)
+    if form.is_valid():
+        hour = form.hour_or_none()
+        reminder_services.set_digest(user=request.user, hour=hour)
+        if hour is None:
+            messages.success(request, "Your daily digest is off.")
+        else:
+            messages.success(request, f"Your daily digest comes at {hour:02d}:00 each day.")
+    else:
+        messages.error(request, "Choose an hour from the list.")
     return redirect("account")
 
 

@@ -78,6 +78,7 @@ ROUTES: dict[str, tuple[str, set[str], str | None]] = {
     "account": ("login", {GET}, None),
     "account_end_other_sessions": ("login", {POST}, None),
     "account_time_zone": ("login", {POST}, None),
+    "account_digest": ("login", {POST}, None),
     "account_reset_calendar_feed": ("login", {POST}, None),
     "account_delete": ("login", {GET, POST}, None),
     "account_create_token": ("login", {POST}, None),

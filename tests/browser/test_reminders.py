@@ -100,8 +100,10 @@ def test_the_daily_digest_is_turned_on_at_an_hour_and_off_on_the_account_page(
     page.reload()
     expect(page.get_by_role("checkbox", name="Daily digest", exact=True)).to_be_checked()
     expect(hour.locator("option:checked")).to_have_text("06:00")
-    # Still the page's other controls, by their names.
+    # Still the page's other controls, by their names; each label names one control only.
     expect(page.get_by_role("combobox", name="Time zone", exact=True)).to_be_visible()
+    for label in ("Time zone", "Calendar feed", "Daily digest", "Digest hour"):
+        expect(page.get_by_label(label)).to_have_count(1)
     expect(page.get_by_role("textbox", name="Calendar feed", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Reset calendar link", exact=True)).to_be_visible()
 

@@ -73,7 +73,6 @@ def seed_reminders(*, reminders: int, people: int, at: dt.datetime) -> int:
         account_services.create_account(user=user)
         inboxes.append(services.create_inbox(owner=user))
     per_person = reminders // people
-    rows = []
     for number, inbox in enumerate(inboxes):
         member = names[(number + 1) % people]
         services.share_list(task_list=inbox, username=member, role=Role.EDITOR, by=inbox.owner)
@@ -81,10 +80,14 @@ def seed_reminders(*, reminders: int, people: int, at: dt.datetime) -> int:
         tasks = (Task(title=f"Bench {owner_name} #{n}", position=n) for n in range(per_person))
         services.add_tasks(task_list=inbox, tasks=tasks, by=inbox.owner)
         member_id = User.objects.get(username=member).pk
-        for task_id, position in Task.objects.filter(list=inbox).values_list("pk", "position"):
-            user_id = inbox.owner_id if position % 2 == 0 else member_id
-            rows.append(Reminder(task_id=task_id, user_id=user_id, remind_at=at))
-    return len(Reminder.objects.bulk_create(rows, batch_size=1000))
+        rows = Task.objects.in_list(inbox).values_list("pk", "position")
+        services.add_reminders(
+            reminders=[
+                (task_id, inbox.owner_id if position % 2 == 0 else member_id, at)
+                for task_id, position in rows
+            ]
+        )
+    return Reminder.objects.filter(user__username__in=names).count()
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ class Command(BaseCommand):
             batch_size=BATCH_SIZE,
         )
         # A reminder at 09:00 on the due date for some of the open tasks still to come.
-        coming = Task.objects.in_list(inbox).open().dated().exclude(due_date__lt=today)
+        coming = Task.objects.in_list(task_list).open().dated().exclude(due_date__lt=today)
         nine = dt.time(9, tzinfo=timezone.get_current_timezone())
         services.add_reminders(
             reminders=[

@@ -214,14 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         row["ceiling_rps"] = (hellos[0]["rps"] + hellos[1]["rps"]) / 2
     for row in burst["pages"]:
         row["ceiling_rps"] = (hellos[1]["rps"] + hellos[2]["rps"]) / 2
+        row["ratio"] = row["rps"] / row["ceiling_rps"]
     report = summarise(hellos, quiet) | {
         "burst": burst | delivery(args, sink, due),
         "workers_log": [output.splitlines()[-3:] for output in worker_output],
         "meta": run_meta(args, started, gunicorn_workers) | delivery_meta(args, env),
     }
-    report["burst"]["pages"] = [
-        row | {"ratio": row["rps"] / row["ceiling_rps"]} for row in burst["pages"]
-    ]
     save_report(report, render_markdown(report), started, args.label)
     if args.keep:
         log(f"kept {workdir} and the database")

@@ -51,6 +51,7 @@ from bench.run import (
     add_run_arguments,
     drop_database,
     gunicorn,
+    load_average,
     log,
     ms,
     mysql_connect,
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="todo-bench-reminders-"))
     started = dt.datetime.now(dt.UTC)
+    load_at_start = load_average()
     pages = [scenario for scenario in SCENARIOS if scenario.name in PAGES]
     env = prepare(args, workdir, pages)
     seed_reminders(args, env)
@@ -218,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     report = summarise(hellos, quiet) | {
         "burst": burst | delivery(args, sink, due),
         "workers_log": [output.splitlines()[-3:] for output in worker_output],
-        "meta": run_meta(args, started, gunicorn_workers) | delivery_meta(args, env),
+        "meta": run_meta(args, started, load_at_start, gunicorn_workers) | delivery_meta(args, env),
     }
     save_report(report, render_markdown(report), started, args.label)
     if args.keep:
@@ -383,7 +385,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{meta['reminder_workers']} `run_worker --batch {meta['batch']}` processes "
         f"(WORKER_INTERVAL {meta['worker_interval_s']}) · gunicorn {meta['worker_class']} "
         f"workers · each page under `wrk -t1 -c{meta['connections'] // len(PAGES)}` at once · "
-        f"load average at start {meta['loadavg']}",
+        f"load average at start {meta['loadavg']}, at the end {meta['loadavg_end']}",
         "",
         f"{burst['reminders']:,} reminders for {meta['people']} people, all due at "
         f"{burst['due']}: the last arrived "

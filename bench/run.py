@@ -492,7 +492,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"gunicorn {meta['gunicorn_workers']} {meta['worker_class']} workers"
         f"{' ' + ' '.join(meta['gunicorn_args']) if meta['gunicorn_args'] else ''} · "
         f"`wrk -t{meta['threads']} -c{meta['connections']} -d{meta['duration']:g}s` per row · "
-        f"load average at start {meta['loadavg']}",
+        f"load average at start {meta['loadavg']}, at the end {meta['loadavg_end']}",
         "",
         "| scenario | req/s | p50 ms | p99 ms | non-2xx* | errors | ceiling req/s "
         "| ratio to ceiling | queries/request |",
@@ -646,12 +646,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     started = dt.datetime.now(dt.UTC)
+    load_at_start = load_average()
     scenarios = selected_scenarios(args.only)
     env = prepare(args, workdir, scenarios)
     report = Load(args, env, workdir).run(scenarios)
     if args.cold_start_runs:
         report["cold_start"] = cold_starts(args, env, workdir)
-    report["meta"] = run_meta(args, started, report.pop("workers"))
+    report["meta"] = run_meta(args, started, load_at_start, report.pop("workers"))
     write_report(report, started, args.label)
     if args.keep:
         log(f"kept {workdir} and the database")
@@ -942,7 +943,13 @@ def cold_starts(args: argparse.Namespace, env: Env, workdir: Path) -> dict[str, 
     return cold
 
 
-def run_meta(args: argparse.Namespace, started: dt.datetime, workers: int) -> dict[str, Any]:
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def run_meta(
+    args: argparse.Namespace, started: dt.datetime, load_at_start: str, workers: int
+) -> dict[str, Any]:
     return {
         "started": started.isoformat(timespec="seconds"),
         "commit": git_description(args.app_dir),
@@ -956,7 +963,8 @@ def run_meta(args: argparse.Namespace, started: dt.datetime, workers: int) -> di
         "threads": args.threads,
         "connections": args.connections,
         "duration": args.duration,
-        "loadavg": " ".join(f"{value:.2f}" for value in os.getloadavg()),
+        "loadavg": load_at_start,
+        "loadavg_end": load_average(),
     }
 
 

@@ -29,10 +29,12 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -55,6 +57,9 @@ DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/todo_bench"
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/15"
 PASSWORD = "bench-password-4-load"  # noqa: S105 - a throwaway account in a throwaway database
 USERS = {"bench10": 10, "bench1k": 1_000, "bench10k": 10_000}
+# The Today and Upcoming rows' user: 1,000 tasks over DAYS_LISTS lists of their own.
+DAYS_USER = "benchdays"
+DAYS_LISTS = 5
 # The many-users rows: each request the next of these, each with a full first page and more.
 MANY_USERS = [f"bench200-{number:02}" for number in range(1, 21)]
 MANY_TASKS = 200
@@ -134,6 +139,16 @@ SCENARIOS = [
     ),
     Scenario("tasks-1k-gzip", "bench1k", "GET", "/", "same, gzip as browsers ask", encoding=GZIP),
     Scenario("tasks-10k", "bench10k", "GET", "/", "tasks page, 10,000 tasks"),
+    Scenario(
+        "today-1k", DAYS_USER, "GET", "/today/", "Today page, 1,000 tasks in 5 lists (first 50)"
+    ),
+    Scenario(
+        "upcoming-1k",
+        DAYS_USER,
+        "GET",
+        "/upcoming/",
+        "Upcoming page, 1,000 tasks in 5 lists (first 50)",
+    ),
     Scenario("active-1k", "bench1k", "GET", "/?filter=active", "Active filter, 1,000 tasks"),
     Scenario("search-1k", "bench1k", "GET", "/?q=milk", "search ?q=milk, 1,000 tasks"),
     _api("api-tasks-1k", "GET", API_TASKS + "?limit=50", "API: a list's tasks, 50 of 1,000"),
@@ -372,7 +387,9 @@ def run_wrk(
     add_path: str = "",
     headers: str = "",
     users_file: str = "",
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
+    """wrk for ``duration`` seconds, or until ``stop`` is set (wrk reports on SIGINT)."""
     command = [
         "wrk",
         f"-t{threads}",
@@ -395,8 +412,14 @@ def run_wrk(
         users_file,
         str(threads),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    for line in result.stdout.splitlines():
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if stop is not None:
+        while process.poll() is None and not stop.wait(0.1):
+            pass
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate()
+    for line in stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             data: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
             data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
@@ -404,7 +427,7 @@ def run_wrk(
                 data["errors"][key] for key in ("connect", "read", "write", "timeout")
             )
             return data
-    raise SystemExit(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
+    raise SystemExit(f"wrk printed no result:\n{stdout}\n{stderr}")
 
 
 # --- cold start -------------------------------------------------------------------------------
@@ -469,7 +492,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"gunicorn {meta['gunicorn_workers']} {meta['worker_class']} workers"
         f"{' ' + ' '.join(meta['gunicorn_args']) if meta['gunicorn_args'] else ''} · "
         f"`wrk -t{meta['threads']} -c{meta['connections']} -d{meta['duration']:g}s` per row · "
-        f"load average at start {meta['loadavg']}",
+        f"load average at start {meta['loadavg']}, at the end {meta['loadavg_end']}",
         "",
         "| scenario | req/s | p50 ms | p99 ms | non-2xx* | errors | ceiling req/s "
         "| ratio to ceiling | queries/request |",
@@ -569,6 +592,22 @@ def print_table(report: dict[str, Any]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    add_run_arguments(parser)
+    parser.add_argument(
+        "--only", help="comma-separated scenario names to run (the hello rows always run)"
+    )
+    parser.add_argument(
+        "--soak", type=float, default=0, help="seconds of mixed reads/writes for errors and RSS"
+    )
+    parser.add_argument(
+        "--soak-connections", type=int, default=32, help="connections during the soak (32)"
+    )
+    parser.add_argument("--cold-start-runs", type=int, default=3, help="per case (0 to skip)")
+    return parser.parse_args(argv)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every bench run: the load, the database and cache, the servers."""
     parser.add_argument("--duration", type=float, default=10, help="seconds per row (10)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
@@ -598,18 +637,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--env", action="append", default=[], help="extra NAME=VALUE for both servers"
     )
-    parser.add_argument(
-        "--only", help="comma-separated scenario names to run (the hello rows always run)"
-    )
-    parser.add_argument(
-        "--soak", type=float, default=0, help="seconds of mixed reads/writes for errors and RSS"
-    )
-    parser.add_argument(
-        "--soak-connections", type=int, default=32, help="connections during the soak (32)"
-    )
-    parser.add_argument("--cold-start-runs", type=int, default=3, help="per case (0 to skip)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and database")
-    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -618,12 +646,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     started = dt.datetime.now(dt.UTC)
+    load_at_start = load_average()
     scenarios = selected_scenarios(args.only)
     env = prepare(args, workdir, scenarios)
     report = Load(args, env, workdir).run(scenarios)
     if args.cold_start_runs:
         report["cold_start"] = cold_starts(args, env, workdir)
-    report["meta"] = run_meta(args, started, report.pop("workers"))
+    report["meta"] = run_meta(args, started, load_at_start, report.pop("workers"))
     write_report(report, started, args.label)
     if args.keep:
         log(f"kept {workdir} and the database")
@@ -664,8 +693,19 @@ def prepare(args: argparse.Namespace, workdir: Path, scenarios: list[Scenario]) 
     log(f"fresh database {database_settings(args.database_url)['NAME']}; migrate; seed")
     recreate_database(args.database_url)
     env.manage("migrate", "--noinput")
+    # The 1,000-task user always: the API token, the soak and the many users' seeding use it.
+    needed = {"bench1k", *(scenario.user for scenario in scenarios)}
     for username, count in USERS.items():
-        env.manage("seed_demo", "--user", username, "--tasks", str(count), "--password", PASSWORD)
+        if username in needed:
+            env.manage(
+                "seed_demo", "--user", username, "--tasks", str(count), "--password", PASSWORD
+            )
+    if DAYS_USER in needed:
+        for number in range(1, DAYS_LISTS + 1):
+            env.manage(
+                *("seed_demo", "--user", DAYS_USER, "--tasks", str(1_000 // DAYS_LISTS)),
+                *("--list", f"List {number}", "--seed", str(number), "--password", PASSWORD),
+            )
     # Only rows that need them: an older tree (--app-dir) may have no API to make a token with.
     if any(scenario.many or scenario.token for scenario in scenarios):
         env.token = seed_many(env)
@@ -714,7 +754,7 @@ class Load:
             gunicorn(env, "app", WSGI_APP, args.gunicorn_arg, "/healthz", workdir) as server,
         ):
             self.base = server.url
-            self.log_in()
+            self.log_in(scenarios)
             log("SQL queries per request")
             queries = count_queries(env, scenarios, self.sessions, self.url_for, self.request_ids)
             for name, info in queries.items():
@@ -735,8 +775,12 @@ class Load:
             "workers": workers,
         }
 
-    def log_in(self) -> None:
-        for username in [*USERS, *(MANY_USERS if self.env.token else [])]:
+    def log_in(self, scenarios: list[Scenario]) -> None:
+        """Every user a row sends requests as (the soak's, the 1,000-task user, too)."""
+        users = {"bench1k", *(scenario.user for scenario in scenarios if scenario.user)}
+        if any(scenario.many for scenario in scenarios):
+            users.update(MANY_USERS)
+        for username in sorted(users):
             sessionid, csrftoken = login(self.base, username)
             list_id, task_ids = user_ids(self.args.database_url, username)
             self.sessions[username] = Session(username, sessionid, csrftoken, list_id, task_ids)
@@ -746,7 +790,9 @@ class Load:
             return self.base + scenario.path
         session = self.sessions[scenario.user]
         path = scenario.path.replace("{list}", str(session.list_id))
-        return self.base + path.replace("{task}", str(session.task_ids[0]))
+        if "{task}" in path:
+            path = path.replace("{task}", str(session.task_ids[0]))
+        return self.base + path
 
     def request_ids(self, scenario: Scenario) -> list[int]:
         """The tasks a row's writes go through: completing needs open ones, as they are now."""
@@ -755,7 +801,17 @@ class Load:
             return user_ids(self.args.database_url, scenario.user, open_only=True)[1]
         return session.task_ids
 
-    def measure(self, scenario: Scenario, url: str | None = None) -> dict[str, Any]:
+    def measure(
+        self,
+        scenario: Scenario,
+        url: str | None = None,
+        *,
+        duration: float | None = None,
+        warmup: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> dict[str, Any]:
+        """One row under wrk: ``duration`` and ``warmup`` seconds, by default the run's; or
+        until ``stop`` is set."""
         options: dict[str, Any] = dict(self.wrk_options)
         url = url or self.url_for(scenario)
         if scenario.token:
@@ -777,9 +833,10 @@ class Load:
             }
         options |= {"mode": scenario.mode, "expected": scenario.expected}
         options["encoding"] = scenario.encoding
-        if self.args.warmup:
-            run_wrk(url, duration=self.args.warmup, **options)
-        result = run_wrk(url, duration=self.args.duration, **options)
+        warmup = self.args.warmup if warmup is None else warmup
+        if warmup:
+            run_wrk(url, duration=warmup, **options)
+        result = run_wrk(url, duration=duration or self.args.duration, stop=stop, **options)
         log(
             f"  {scenario.name:<15} {result['rps']:>8,.0f} req/s  "
             f"p50 {ms(result['latency_us']['p50'])} ms  p99 {ms(result['latency_us']['p99'])} "
@@ -886,7 +943,13 @@ def cold_starts(args: argparse.Namespace, env: Env, workdir: Path) -> dict[str, 
     return cold
 
 
-def run_meta(args: argparse.Namespace, started: dt.datetime, workers: int) -> dict[str, Any]:
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def run_meta(
+    args: argparse.Namespace, started: dt.datetime, load_at_start: str, workers: int
+) -> dict[str, Any]:
     return {
         "started": started.isoformat(timespec="seconds"),
         "commit": git_description(args.app_dir),
@@ -900,19 +963,25 @@ def run_meta(args: argparse.Namespace, started: dt.datetime, workers: int) -> di
         "threads": args.threads,
         "connections": args.connections,
         "duration": args.duration,
-        "loadavg": " ".join(f"{value:.2f}" for value in os.getloadavg()),
+        "loadavg": load_at_start,
+        "loadavg_end": load_average(),
     }
 
 
 def write_report(report: dict[str, Any], started: dt.datetime, label: str) -> None:
     markdown = render_markdown(report)
+    print()
+    print_table(report)
+    save_report(report, markdown, started, label)
+
+
+def save_report(report: dict[str, Any], markdown: str, started: dt.datetime, label: str) -> None:
+    """The report as Markdown and JSON in RESULTS_DIR, time-stamped and as the latest."""
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%SZ") + (f"-{label}" if label else "")
     for name in (stamp, "latest" + (f"-{label}" if label else "")):
         (RESULTS_DIR / f"{name}.md").write_text(markdown)
         (RESULTS_DIR / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    print()
-    print_table(report)
     print()
     print(markdown)
     log(f"written to {RESULTS_DIR}/{stamp}.md and .json")

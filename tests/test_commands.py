@@ -71,6 +71,14 @@ def test_seed_demo_reuses_an_existing_user_and_appends(owner):
     assert owner.check_password("owner-password-123")
 
 
+def test_seed_demo_adds_to_a_list_of_the_users_own_made_if_missing(owner, inbox):
+    run("seed_demo", "--user", owner.username, "--tasks", "3", "--list", "Work")
+    run("seed_demo", "--user", owner.username, "--tasks", "2", "--list", "Work")
+    work = TaskList.objects.get(owner=owner, name="Work")
+    assert Task.objects.filter(list=work).count() == 5
+    assert not Task.objects.filter(list=inbox).exists()
+
+
 # export / import -------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Session
@@ -77,6 +78,19 @@ def test_a_logged_in_page_reads_neither_session_nor_user_from_the_database(
     # The lists with their counters, one page of tasks and the header's Today count.
     assert len(queries) == 3, queries
     assert not any("FROM `accounts_session`" in sql or "FROM `auth_user`" in sql for sql in queries)
+
+
+@pytest.mark.parametrize("url", ["/", reverse("todos:today"), reverse("todos:upcoming")])
+def test_a_kept_page_costs_one_query_the_lists(shared_cache, owner, inbox, make_task, url):
+    """As the bench serves its page rows: the session and its user from the cache, the page as
+    kept, under the versions of the lists its one query reads."""
+    make_task(inbox, "Water the plants", due_date=timezone.localdate())
+    client = _logged_in(owner)
+    _queries(client, url)  # shows the login's message once: rendered, not kept
+    _queries(client, url)  # rendered and kept
+    queries = _queries(client, url)
+    assert len(queries) == 1, queries
+    assert "FROM `todos_tasklist`" in queries[0]
 
 
 def test_it_caches_plain_values_and_never_the_password_hash(shared_cache, owner, inbox):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from todos import services
-from todos.models import Priority, Task
+from todos.models import Priority, Task, TaskList
 
 VERBS = ["Buy", "Call", "Email", "Fix", "Plan", "Review", "Write", "Book", "Clean", "Pay", "Read"]
 THINGS = [
@@ -55,9 +55,21 @@ class Command(BaseCommand):
             "--password", help="Password for a newly created user (default: login disabled)."
         )
         parser.add_argument("--seed", type=int, default=0, help="Random seed, for repeatable data.")
+        parser.add_argument(
+            "--list",
+            dest="list_name",
+            help="The user's own list to add to, by name, created if missing (default: Inbox).",
+        )
 
     def handle(
-        self, *args: Any, user: str, tasks: int, password: str | None, seed: int, **options: Any
+        self,
+        *args: Any,
+        user: str,
+        tasks: int,
+        password: str | None,
+        seed: int,
+        list_name: str | None,
+        **options: Any,
     ) -> None:
         rng = random.Random(seed)  # noqa: S311 - demo data, not security
         now = timezone.now()
@@ -71,15 +83,20 @@ class Command(BaseCommand):
             else:
                 owner.set_unusable_password()
             account_services.create_account(user=owner)
-        inbox = services.create_inbox(owner=owner)  # an existing account's Inbox
+        if list_name is None:
+            task_list = services.create_inbox(owner=owner)  # an existing account's Inbox
+        else:
+            task_list = TaskList.objects.filter(
+                owner=owner, name=list_name
+            ).first() or services.create_list(owner=owner, name=list_name)
         services.add_tasks(
-            task_list=inbox,
+            task_list=task_list,
             tasks=(self._task(rng, number, now, today) for number in range(tasks)),
             by=owner,
             batch_size=BATCH_SIZE,
         )
         # A reminder at 09:00 on the due date for some of the open tasks still to come.
-        coming = Task.objects.in_list(inbox).open().dated().exclude(due_date__lt=today)
+        coming = Task.objects.in_list(task_list).open().dated().exclude(due_date__lt=today)
         nine = dt.time(9, tzinfo=timezone.get_current_timezone())
         services.add_reminders(
             reminders=[

@@ -3,19 +3,46 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
+import pydantic_core
+from django.http import HttpRequest
 from ninja import Field, Schema
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 
 from todos.models import Activity, Membership, Priority, Role, Task, TaskList
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Schema)
 
 
 class Page(Schema, Generic[T]):
     items: list[T]
     # Send it back as ``cursor`` for the next page; null on the last page.
     next_cursor: str | None = None
+
+
+def page_of(model: type[S], items: Iterable[dict[str, Any]], next_cursor: str | None) -> Page[S]:
+    """A page of ``model``s made from the dicts of our own ``*_out`` functions, unvalidated. ninja
+    serialises an answer that already is its response model as it stands; a dict it validates
+    first, item by item through its Schema's attribute getter: ~3 ms for 50 tasks, more than
+    the rest of the request."""
+    return Page[model].model_construct(  # type: ignore[valid-type]
+        items=[model.model_construct(**item) for item in items], next_cursor=next_cursor
+    )
+
+
+class Renderer(JSONRenderer):
+    """ninja's JSON, written by pydantic's serializer (in Rust) rather than by ``json.dumps``,
+    which calls the encoder's ``default`` once for every date and time. Anything pydantic does
+    not know goes to ninja's encoder as before."""
+
+    _fallback = NinjaJSONEncoder().default
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
+        return pydantic_core.to_json(data, fallback=self._fallback)
 
 
 class ListIn(Schema):

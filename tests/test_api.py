@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,8 @@ from django.utils import timezone
 from api import services as token_services
 from api.limits import WINDOW_SECONDS, _count_in_database
 from api.models import RateCount, Scope, Token
-from tests.support.live import free_port
+from tests.support.live import free_port, require_in_ci
+from todo_site.cache import RedisCache
 from todos import services
 from todos.models import Activity, Membership, Role, Task, TaskList, Verb
 
@@ -453,6 +455,24 @@ def test_without_a_shared_cache_the_count_is_one_row_a_caller_in_the_database(db
         ("token:1", 101, 2),
         ("token:2", 100, 1),
     ]
+
+
+def test_with_a_shared_cache_the_count_starts_at_one_and_expires_as_it_began():
+    cache = RedisCache("redis://127.0.0.1:6379/9", {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    try:
+        cache.get("ping")
+    except Exception:  # whatever the client raises, Redis is not there
+        require_in_ci("Redis at 127.0.0.1:6379 (.ci/run starts it)")
+    client = cache._cache.get_client(write=True)
+    key = cache.make_and_validate_key("rate")
+    try:
+        assert cache.count("rate", timeout=120) == 1
+        client.expire(key, 30)  # as if the window were half gone
+        assert [cache.count("rate", timeout=120) for _ in range(2)] == [2, 3]
+        assert 0 < client.ttl(key) <= 30  # later counts keep the first one's expiry
+        assert cache.get("rate") == 3
+    finally:
+        cache.delete("rate")
 
 
 def test_the_session_is_limited_per_user(settings, owner, inbox, client_for):

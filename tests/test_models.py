@@ -110,3 +110,24 @@ def test_create_inbox_creates_an_inbox_once(owner):
     assert first.name == "Inbox"
     assert services.create_inbox(owner=owner) == first
     assert TaskList.objects.owned_by(owner).count() == 1
+
+
+def test_one_visible_to_answers_as_visible_to_does(shared, owner, editor, viewer, other_user):
+    """The API's written-out lookup of one list, against the lists query it stands for."""
+    other = services.create_inbox(owner=other_user)
+    for user in (owner, editor, viewer, other_user):
+        for list_id in (shared.pk, other.pk, 0, 2**70):
+            expected = TaskList.objects.visible_to(user).filter(pk=list_id).first()
+            found = TaskList.objects.one_visible_to(user, list_id)
+            if expected is None:
+                assert found is None, (user, list_id)
+                continue
+            assert found is not None, (user, list_id)
+            assert (found.pk, found.name, found.version, found.viewer_role) == (
+                expected.pk,
+                expected.name,
+                expected.version,
+                expected.viewer_role,
+            )
+            assert found.owner.get_username() == expected.owner.get_username()
+            assert found.open_count == expected.open_count

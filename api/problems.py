@@ -41,6 +41,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "csrf_failed": (403, "CSRF check failed"),
     "forbidden": (403, "Your role in this list does not allow this"),
     "not_found": (404, "No such list, task or member"),
+    "method_not_allowed": (405, "This address does not take this method"),
     "edit_conflict": (409, "The task was changed since the given version"),
     "conflict": (409, "This conflicts with what is stored"),
     "invalid": (422, "The request is not valid"),

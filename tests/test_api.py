@@ -525,6 +525,26 @@ def test_an_unknown_api_address_is_a_404_problem(client, db, path, method):
     assert response.status_code == 404 and problem_type(response) == "not_found"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/lists", {"GET", "HEAD", "POST"}),
+        ("DELETE", "/lists/{list}/tasks", {"GET", "HEAD", "POST"}),
+        ("GET", "/tasks/{task}/complete", {"POST"}),
+        ("HEAD", "/lists/{list}/leave", {"POST"}),
+    ],
+)
+def test_a_method_an_address_does_not_take_is_a_405_problem_with_allow(
+    as_owner, inbox, make_task, method, path, allowed
+):
+    path = path.format(list=inbox.pk, task=make_task(inbox, "Buy milk").pk)
+    response = as_owner(method, path)
+    assert response.status_code == 405
+    assert set(response["Allow"].split(", ")) == allowed
+    if method != "HEAD":
+        assert problem_type(response) == "method_not_allowed"
+
+
 def test_a_cache_that_does_not_answer_costs_the_limit_not_the_api(settings, owner, inbox):
     nobody_listens = f"redis://127.0.0.1:{free_port()}/0"
     timeouts = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}

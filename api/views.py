@@ -36,6 +36,7 @@ from .auth import BearerToken, SessionCookie
 from .limits import PerCaller
 from .problems import Problem, ProblemOut, ProblemsAPI
 from .schemas import (
+    TASK_ROW,
     ActivityOut,
     ListIn,
     ListOut,
@@ -53,6 +54,7 @@ from .schemas import (
     member_out,
     page_of,
     task_out,
+    task_row_out,
 )
 
 PAGE_SIZE = 50
@@ -293,9 +295,9 @@ def tasks(
     if cursor:
         position, pk = (_int(value) for value in _after(cursor, 2))
         found = found.filter(Q(position__gt=position) | Q(position=position, pk__gt=pk))
-    rows = list(found.select_related("assignee").order_by("position", "pk")[: limit + 1])
-    page, next_cursor = _page(rows, limit, lambda task: [task.position, task.pk])
-    return page_of(TaskOut, map(task_out, page), next_cursor)
+    rows = list(found.order_by("position", "pk").values(*TASK_ROW)[: limit + 1])
+    page, next_cursor = _page(rows, limit, lambda row: [row["position"], row["id"]])
+    return page_of(TaskOut, map(task_row_out, page), next_cursor)
 
 
 @api.post(

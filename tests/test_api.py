@@ -109,6 +109,22 @@ def test_a_task_needs_a_visible_title(as_owner, inbox):
     assert not Task.objects.exists()
 
 
+def test_a_page_shows_each_task_as_the_task_s_own_address_does(as_owner, inbox, editor, shared):
+    services.add_task(task_list=inbox, title="Plain", by=None)
+    task = services.add_task(task_list=inbox, title="Full", by=None).task
+    services.edit_task(
+        task=task,
+        changes={"notes": "n", "due_date": dt.date(2030, 1, 31), "assignee": editor},
+        by=None,
+    )
+    services.toggle_task(task=task, by=None)
+    items = as_owner("GET", f"/lists/{inbox.pk}/tasks").json()["items"]
+    assert [item["title"] for item in items] == ["Plain", "Full"]
+    for item in items:
+        assert item == as_owner("GET", f"/tasks/{item['id']}").json()
+    assert items[1]["assignee"] == "erin" and items[1]["done"] and items[1]["completed_at"]
+
+
 def test_it_filters_tasks(as_owner, inbox, editor, shared, make_task):
     today = timezone.now().date()
     make_task(inbox, "Buy milk", due_date=today)

@@ -113,8 +113,7 @@ def _list(request: HttpRequest, list_id: int, need: Need) -> TaskList:
 
 
 def _task(request: HttpRequest, task_id: int, need: Need) -> Task:
-    tasks = Task.objects.with_role(_caller(request)).select_related("assignee")
-    task = tasks.filter(pk=task_id).first()
+    task = Task.objects.one_with_role(_caller(request), task_id)
     if task is None:
         raise Problem("not_found")
     _allowed(need, task.viewer_role)

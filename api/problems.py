@@ -14,7 +14,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
 from ninja import NinjaAPI, Schema
@@ -24,7 +24,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from todo_site.uploads import FileUploadRefused
 from todos.services import EditConflict
 
-from .schemas import task_out
+from .schemas import task_out, to_json
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def problem_response(
     if detail:
         body["detail"] = detail
     body |= extra
-    response = JsonResponse(body, status=status, content_type=CONTENT_TYPE)
+    response = HttpResponse(to_json(body), status=status, content_type=CONTENT_TYPE)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response

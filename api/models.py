@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from todo_site.tokens import keyed_digest
+from todos.models import partial_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -66,11 +67,7 @@ class TokenQuerySet(models.QuerySet["Token"]):
         )
         moment = connections[self.db].ops.adapt_datetimefield_value(now)
         for token in self.raw(sql, [token_digest(secret), moment]):
-            token.user = user_model.from_db(
-                self.db,
-                ["id", user_model.USERNAME_FIELD],
-                [token.user_id, token.user_username],  # type: ignore[attr-defined]
-            )
+            token.user = partial_user(self.db, token.user_id, token.user_username)  # type: ignore[attr-defined]
             return token
         return None
 

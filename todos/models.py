@@ -39,6 +39,15 @@ DEFAULT_LIST_NAME = "Inbox"
 M = TypeVar("M", bound=models.Model)
 
 
+def partial_user(db: str, pk: int | None, username: str | None) -> Any:
+    """The user of that id and username, nothing else of them loaded (the rest loads if read),
+    or None for no id: how a query written out in SQL hands over a user it joined by name."""
+    if pk is None:
+        return None
+    user_model = get_user_model()
+    return user_model.from_db(db, ["id", user_model.USERNAME_FIELD], [pk, username])
+
+
 class LockingQuerySet(models.QuerySet[M]):
     def locked(self, pk: int) -> M:
         """The row, locked (SELECT ... FOR UPDATE) until the transaction ends; DoesNotExist if it
@@ -120,11 +129,8 @@ class TaskListQuerySet(LockingQuerySet["TaskList"]):
             "WHERE l.id = %s AND (l.owner_id = %s OR m.id IS NOT NULL)"
         )
         for task_list in self.raw(sql, [user.pk, OWNER, user.pk, list_id, user.pk]):
-            task_list.owner = user_model.from_db(
-                self.db,
-                ["id", user_model.USERNAME_FIELD],
-                [task_list.owner_id, task_list.owner_username],  # type: ignore[attr-defined]
-            )
+            owner_username = task_list.owner_username  # type: ignore[attr-defined]
+            task_list.owner = partial_user(self.db, task_list.owner_id, owner_username)
             return task_list
         return None
 
@@ -328,15 +334,8 @@ class TaskQuerySet(LockingQuerySet["Task"]):
             "WHERE t.id = %s AND (l.owner_id = %s OR m.id IS NOT NULL)"
         )
         for task in self.raw(sql, [user.pk, OWNER, user.pk, task_id, user.pk]):
-            task.assignee = (
-                None
-                if task.assignee_id is None
-                else user_model.from_db(
-                    self.db,
-                    ["id", user_model.USERNAME_FIELD],
-                    [task.assignee_id, task.assignee_username],  # type: ignore[attr-defined]
-                )
-            )
+            assignee_username = task.assignee_username  # type: ignore[attr-defined]
+            task.assignee = partial_user(self.db, task.assignee_id, assignee_username)
             return task
         return None
 

@@ -16,7 +16,6 @@ from django.forms import BaseForm
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from api import services as api_services
 from todo_site import security
 
 from . import services
@@ -33,12 +32,6 @@ class AccountAdapter(DefaultAccountAdapter):
         stores it with its Inbox, race-safe."""
         user = super().save_user(request, user, form, commit=False)
         return services.create_account(user=user) if commit else user
-
-    def set_password(self, user: Any, password: str) -> None:
-        """Every new password (changed, reset, or a first one set): the account's API tokens
-        are revoked, since whoever knew the old password may have made some."""
-        super().set_password(user, password)
-        api_services.revoke_tokens(user=user)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The address allauth's rate limits count and notification mails name: the one our

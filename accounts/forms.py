@@ -163,12 +163,13 @@ class AdminLoginForm(AdminAuthenticationForm):
 
 
 class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
-    """The admin's "Change password" of a user: like every new password, it revokes the
-    account's API tokens."""
+    """The admin's "Change password" of a user. A new password revokes the account's API tokens
+    as every new password does (api.passwords); so does turning its password login off here,
+    which sets no new password."""
 
     def save(self, commit: bool = True) -> Any:
         user = super().save(commit)
-        if commit:
+        if commit and not user.has_usable_password():
             api_services.revoke_tokens(user=user)
         return user
 

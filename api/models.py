@@ -7,11 +7,13 @@ import secrets
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import models
+from django.contrib.auth import get_user_model
+from django.db import connections, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from todo_site.tokens import keyed_digest
+from todos.models import partial_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -46,18 +48,28 @@ class TokenQuerySet(models.QuerySet["Token"]):
     def unrevoked(self) -> TokenQuerySet:
         return self.filter(revoked_at__isnull=True)
 
-    def usable(self, now: dt.datetime) -> TokenQuerySet:
-        """Neither revoked nor expired, of an active account."""
-        return self.unrevoked().filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now), user__is_active=True
-        )
-
     def for_secret(self, secret: str, now: dt.datetime) -> Token | None:
-        """The usable token of that secret, with its user (one query), or None."""
+        """The token of that secret if it is usable (neither revoked nor expired, of an active
+        account), with its user's id and username loaded (the rest of the user loads if read),
+        or None: one query.
+
+        Every API request asks it, so its SQL is written out: the ORM spends ~1 ms building this
+        query each time, several times what the database spends answering it."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
-        found = self.usable(now).filter(digest=token_digest(secret)).select_related("user")
-        return found.first()
+        user_model = get_user_model()
+        sql = (
+            f"SELECT t.*, u.{user_model.USERNAME_FIELD} AS user_username "  # noqa: S608 - our tables
+            f"FROM {Token._meta.db_table} t "
+            f"JOIN {user_model._meta.db_table} u ON u.id = t.user_id "
+            "WHERE t.digest = %s AND t.revoked_at IS NULL "
+            "AND (t.expires_at IS NULL OR t.expires_at > %s) AND u.is_active"
+        )
+        moment = connections[self.db].ops.adapt_datetimefield_value(now)
+        for token in self.raw(sql, [token_digest(secret), moment]):
+            token.user = partial_user(self.db, token.user_id, token.user_username)  # type: ignore[attr-defined]
+            return token
+        return None
 
 
 class Token(models.Model):

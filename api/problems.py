@@ -14,7 +14,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
 from ninja import NinjaAPI, Schema
@@ -24,7 +24,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from todo_site.uploads import FileUploadRefused
 from todos.services import EditConflict
 
-from .schemas import task_out
+from .schemas import task_out, to_json
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "csrf_failed": (403, "CSRF check failed"),
     "forbidden": (403, "Your role in this list does not allow this"),
     "not_found": (404, "No such list, task or member"),
+    "method_not_allowed": (405, "This address does not take this method"),
     "edit_conflict": (409, "The task was changed since the given version"),
     "conflict": (409, "This conflicts with what is stored"),
     "invalid": (422, "The request is not valid"),
@@ -76,7 +77,7 @@ def problem_response(
     if detail:
         body["detail"] = detail
     body |= extra
-    response = JsonResponse(body, status=status, content_type=CONTENT_TYPE)
+    response = HttpResponse(to_json(body), status=status, content_type=CONTENT_TYPE)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response

@@ -3,19 +3,51 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
+import pydantic_core
+from django.http import HttpRequest
 from ninja import Field, Schema
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 
 from todos.models import Activity, Membership, Priority, Role, Task, TaskList
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Schema)
 
 
 class Page(Schema, Generic[T]):
     items: list[T]
     # Send it back as ``cursor`` for the next page; null on the last page.
     next_cursor: str | None = None
+
+
+def page_of(model: type[S], items: Iterable[dict[str, Any]], next_cursor: str | None) -> Page[S]:
+    """A page of ``model``s made from the dicts of our own ``*_out`` functions, unvalidated. ninja
+    serialises an answer that already is its response model as it stands; a dict it validates
+    first, item by item through its Schema's attribute getter: 2-3 ms for 50 tasks on the
+    bench's machine."""
+    return Page[model].model_construct(  # type: ignore[valid-type]
+        items=[model.model_construct(**item) for item in items], next_cursor=next_cursor
+    )
+
+
+_ENCODER = NinjaJSONEncoder()
+
+
+def to_json(data: Any) -> bytes:
+    """The API's JSON, answers and problems alike, written by pydantic's serializer (in Rust)
+    rather than by ``json.dumps``, which calls the encoder's ``default`` once for every date
+    and time; whatever pydantic does not know goes to ninja's encoder. Times keep their
+    microseconds (Django's encoder cut them to milliseconds)."""
+    return pydantic_core.to_json(data, fallback=_ENCODER.default)
+
+
+class Renderer(JSONRenderer):
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
+        return to_json(data)
 
 
 class ListIn(Schema):
@@ -75,6 +107,31 @@ class TaskOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
     completed_at: dt.datetime | None
+
+
+# What a page of tasks reads of each (``values(*TASK_ROW)``): TaskOut's fields, the assignee's by
+# name. Building no Task for each row saves a page of 50 about a quarter of its query's time.
+TASK_ROW = (
+    "id",
+    "list_id",
+    "title",
+    "notes",
+    "done",
+    "priority",
+    "due_date",
+    "assignee__username",
+    "position",
+    "version",
+    "created_at",
+    "updated_at",
+    "completed_at",
+)
+
+
+def task_row_out(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``values(*TASK_ROW)`` as TaskOut (as task_out makes a Task one)."""
+    row["assignee"] = row.pop("assignee__username")
+    return row
 
 
 def task_out(task: Task) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
@@ -35,20 +36,25 @@ from .auth import BearerToken, SessionCookie
 from .limits import PerCaller
 from .problems import Problem, ProblemOut, ProblemsAPI
 from .schemas import (
+    TASK_ROW,
     ActivityOut,
     ListIn,
     ListOut,
     MemberIn,
     MemberOut,
     Page,
+    Renderer,
     RoleIn,
+    S,
     TaskIn,
     TaskOut,
     TaskPatch,
     activity_out,
     list_out,
     member_out,
+    page_of,
     task_out,
+    task_row_out,
 )
 
 PAGE_SIZE = 50
@@ -60,6 +66,7 @@ api = ProblemsAPI(
     description="Lists, tasks, members and activity. Authenticate with "
     "`Authorization: Bearer <token>` (a personal access token from the account page).",
     auth=[BearerToken(), SessionCookie()],
+    renderer=Renderer(),
     throttle=[PerCaller()],
     urls_namespace="api",
 )
@@ -98,7 +105,7 @@ def _allowed(need: Need, role: str | None) -> None:
 
 
 def _list(request: HttpRequest, list_id: int, need: Need) -> TaskList:
-    task_list = TaskList.objects.visible_to(_caller(request)).filter(pk=list_id).first()
+    task_list = TaskList.objects.one_visible_to(_caller(request), list_id)
     if task_list is None:
         raise Problem("not_found")
     _allowed(need, task_list.viewer_role)
@@ -106,8 +113,7 @@ def _list(request: HttpRequest, list_id: int, need: Need) -> TaskList:
 
 
 def _task(request: HttpRequest, task_id: int, need: Need) -> Task:
-    tasks = Task.objects.with_role(_caller(request)).select_related("assignee")
-    task = tasks.filter(pk=task_id).first()
+    task = Task.objects.one_with_role(_caller(request), task_id)
     if task is None:
         raise Problem("not_found")
     _allowed(need, task.viewer_role)
@@ -152,6 +158,19 @@ def _conditional(request: HttpRequest, response: HttpResponse, body: Any) -> Any
     """The body, or a 304 if the caller has it already: for answers with no version of their
     own to key on, so the validator is the answer's own hash."""
     return _unchanged(request, response, _etag(body)) or body
+
+
+def _conditional_page(
+    request: HttpRequest,
+    response: HttpResponse,
+    model: type[S],
+    items: Iterable[dict[str, Any]],
+    next_cursor: str | None,
+) -> Any:
+    """``_conditional`` for a page of ``model``s."""
+    rows = list(items)
+    unchanged = _unchanged(request, response, _etag({"items": rows, "next_cursor": next_cursor}))
+    return unchanged or page_of(model, rows, next_cursor)
 
 
 # --- cursors --------------------------------------------------------------------------------------
@@ -275,9 +294,9 @@ def tasks(
     if cursor:
         position, pk = (_int(value) for value in _after(cursor, 2))
         found = found.filter(Q(position__gt=position) | Q(position=position, pk__gt=pk))
-    rows = list(found.select_related("assignee").order_by("position", "pk")[: limit + 1])
-    page, next_cursor = _page(rows, limit, lambda task: [task.position, task.pk])
-    return {"items": [task_out(task) for task in page], "next_cursor": next_cursor}
+    rows = list(found.order_by("position", "pk").values(*TASK_ROW)[: limit + 1])
+    page, next_cursor = _page(rows, limit, lambda row: [row["position"], row["id"]])
+    return page_of(TaskOut, map(task_row_out, page), next_cursor)
 
 
 @api.post(
@@ -389,8 +408,7 @@ def assigned(
         return [task.due_date.isoformat() if task.due_date else None, task.position, task.pk]
 
     page, next_cursor = _page(rows, limit, key)
-    body = {"items": [task_out(task) for task in page], "next_cursor": next_cursor}
-    return _conditional(request, response, body)
+    return _conditional_page(request, response, TaskOut, map(task_out, page), next_cursor)
 
 
 # --- members --------------------------------------------------------------------------------------
@@ -474,5 +492,4 @@ def activity(
     if cursor:
         entries = entries.filter(pk__lt=_int(_after(cursor, 1)[0]))
     page, next_cursor = _page(list(entries[: limit + 1]), limit, lambda entry: [entry.pk])
-    body = {"items": [activity_out(entry) for entry in page], "next_cursor": next_cursor}
-    return _conditional(request, response, body)
+    return _conditional_page(request, response, ActivityOut, map(activity_out, page), next_cursor)

@@ -28,6 +28,16 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument(
+        "--token",
+        action="store_true",
+        help="send a new read-and-write API token of the user (Bearer) instead of logging in",
+    )
+    parser.add_argument(
+        "--conditional",
+        action="store_true",
+        help="send If-None-Match with the ETag the path answers (so a 304 where it is unchanged)",
+    )
+    parser.add_argument(
         "--time-only", action="store_true", help="skip cProfile: print one JSON line of timings"
     )
     args = parser.parse_args()
@@ -40,11 +50,22 @@ def main() -> int:
     from django.test import Client
 
     user = get_user_model().objects.get(username=args.user)
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
+    headers: dict[str, str] = {}
+    if args.token:
+        from api.models import Scope
+        from api.services import create_token
+
+        secret = create_token(user=user, name="profile", scope=Scope.READ_WRITE).secret
+        headers["Authorization"] = f"Bearer {secret}"
+    client = Client(HTTP_HOST="127.0.0.1", headers=headers)
+    if not args.token:
+        client.force_login(user)
+    if args.conditional:
+        client.defaults["HTTP_IF_NONE_MATCH"] = client.get(args.path)["ETag"]
+    expected = 304 if args.conditional else 200
     for _warm in range(20):
         status = client.get(args.path).status_code
-        if status != 200:
+        if status != expected:
             raise SystemExit(f"{args.path} answered {status}")
 
     started, cpu_started = time.perf_counter(), time.process_time()

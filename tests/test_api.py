@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,8 @@ from django.utils import timezone
 from api import services as token_services
 from api.limits import WINDOW_SECONDS, _count_in_database
 from api.models import RateCount, Scope, Token
-from tests.support.live import free_port
+from tests.support.live import free_port, require_in_ci
+from todo_site.cache import RedisCache
 from todos import services
 from todos.models import Activity, Membership, Role, Task, TaskList, Verb
 
@@ -105,6 +107,22 @@ def test_a_task_needs_a_visible_title(as_owner, inbox):
         response = as_owner("POST", f"/lists/{inbox.pk}/tasks", body)
         assert response.status_code == 422 and problem_type(response) == "invalid", body
     assert not Task.objects.exists()
+
+
+def test_a_page_shows_each_task_as_the_task_s_own_address_does(as_owner, inbox, editor, shared):
+    services.add_task(task_list=inbox, title="Plain", by=None)
+    task = services.add_task(task_list=inbox, title="Full", by=None).task
+    services.edit_task(
+        task=task,
+        changes={"notes": "n", "due_date": dt.date(2030, 1, 31), "assignee": editor},
+        by=None,
+    )
+    services.toggle_task(task=task, by=None)
+    items = as_owner("GET", f"/lists/{inbox.pk}/tasks").json()["items"]
+    assert [item["title"] for item in items] == ["Plain", "Full"]
+    for item in items:
+        assert item == as_owner("GET", f"/tasks/{item['id']}").json()
+    assert items[1]["assignee"] == "erin" and items[1]["done"] and items[1]["completed_at"]
 
 
 def test_it_filters_tasks(as_owner, inbox, editor, shared, make_task):
@@ -455,6 +473,24 @@ def test_without_a_shared_cache_the_count_is_one_row_a_caller_in_the_database(db
     ]
 
 
+def test_with_a_shared_cache_the_count_starts_at_one_and_expires_as_it_began():
+    cache = RedisCache("redis://127.0.0.1:6379/9", {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    try:
+        cache.get("ping")
+    except Exception:  # whatever the client raises, Redis is not there
+        require_in_ci("Redis at 127.0.0.1:6379 (.ci/run starts it)")
+    client = cache._cache.get_client(write=True)
+    key = cache.make_and_validate_key("rate")
+    try:
+        assert cache.count("rate", timeout=120) == 1
+        client.expire(key, 30)  # as if the window were half gone
+        assert [cache.count("rate", timeout=120) for _ in range(2)] == [2, 3]
+        assert 0 < client.ttl(key) <= 30  # later counts keep the first one's expiry
+        assert cache.get("rate") == 3
+    finally:
+        cache.delete("rate")
+
+
 def test_the_session_is_limited_per_user(settings, owner, inbox, client_for):
     settings.API_RATE_LIMIT = 2
     _within_one_window()
@@ -503,6 +539,26 @@ def test_a_body_left_unreadable_by_the_csrf_check_is_a_400_problem_where_a_schem
 def test_an_unknown_api_address_is_a_404_problem(client, db, path, method):
     response = client.generic(method, path)
     assert response.status_code == 404 and problem_type(response) == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/lists", {"GET", "HEAD", "POST"}),
+        ("DELETE", "/lists/{list}/tasks", {"GET", "HEAD", "POST"}),
+        ("GET", "/tasks/{task}/complete", {"POST"}),
+        ("HEAD", "/lists/{list}/leave", {"POST"}),
+    ],
+)
+def test_a_method_an_address_does_not_take_is_a_405_problem_with_allow(
+    as_owner, inbox, make_task, method, path, allowed
+):
+    path = path.format(list=inbox.pk, task=make_task(inbox, "Buy milk").pk)
+    response = as_owner(method, path)
+    assert response.status_code == 405
+    assert set(response["Allow"].split(", ")) == allowed
+    if method != "HEAD":
+        assert problem_type(response) == "method_not_allowed"
 
 
 def test_a_cache_that_does_not_answer_costs_the_limit_not_the_api(settings, owner, inbox):

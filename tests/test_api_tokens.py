@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
+from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth.management.commands import changepassword
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -242,3 +246,44 @@ def test_a_password_set_in_the_admin_revokes_the_tokens_too(admin_client, owner)
     owner.refresh_from_db()
     assert owner.check_password(NEW_PASSWORD)
     assert bearer(secret).get(LISTS).status_code == 401
+
+
+def test_manage_py_changepassword_revokes_the_tokens_too(owner, other_user):
+    mine, theirs = make_token(owner), make_token(other_user)
+    with mock.patch.object(changepassword.Command, "_get_pass", return_value=NEW_PASSWORD):
+        call_command("changepassword", owner.get_username(), stdout=io.StringIO())
+    owner.refresh_from_db()
+    assert owner.check_password(NEW_PASSWORD)
+    assert bearer(mine).get(LISTS).status_code == 401
+    assert bearer(theirs).get(LISTS).status_code == 200
+    assert Token.objects.of(owner).unrevoked().count() == 0
+
+
+def test_any_password_saved_revokes_the_tokens(owner):
+    secret = make_token(owner)
+    owner.set_password(NEW_PASSWORD)
+    assert bearer(secret).get(LISTS).status_code == 200  # not saved yet
+    owner.save()
+    assert bearer(secret).get(LISTS).status_code == 401
+
+
+def test_a_password_login_turned_off_in_the_admin_revokes_the_tokens(admin_client, owner):
+    secret = make_token(owner)
+    url = reverse("admin:auth_user_password_change", args=[owner.pk])
+    response = admin_client.post(url, {"usable_password": "false", "unset-password": "1"})
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert not owner.has_usable_password()
+    assert bearer(secret).get(LISTS).status_code == 401
+
+
+def test_a_stored_hash_upgraded_at_login_keeps_the_tokens(owner, settings):
+    secret = make_token(owner)
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert owner.check_password("owner-password-123")  # rehashed and saved with PBKDF2
+    owner.refresh_from_db()
+    assert owner.password.startswith("pbkdf2_sha256$")
+    assert bearer(secret).get(LISTS).status_code == 200

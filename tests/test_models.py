@@ -110,3 +110,55 @@ def test_create_inbox_creates_an_inbox_once(owner):
     assert first.name == "Inbox"
     assert services.create_inbox(owner=owner) == first
     assert TaskList.objects.owned_by(owner).count() == 1
+
+
+def test_one_visible_to_answers_as_visible_to_does(shared, owner, editor, viewer, other_user):
+    """The API's written-out lookup of one list, against the lists query it stands for."""
+    other = services.create_inbox(owner=other_user)
+    for user in (owner, editor, viewer, other_user):
+        for list_id in (shared.pk, other.pk, 0, 2**70):
+            expected = TaskList.objects.visible_to(user).filter(pk=list_id).first()
+            found = TaskList.objects.one_visible_to(user, list_id)
+            if expected is None:
+                assert found is None, (user, list_id)
+                continue
+            assert found is not None, (user, list_id)
+            assert (found.pk, found.name, found.version, found.viewer_role) == (
+                expected.pk,
+                expected.name,
+                expected.version,
+                expected.viewer_role,
+            )
+            assert found.owner.get_username() == expected.owner.get_username()
+            assert found.open_count == expected.open_count
+
+
+def test_one_with_role_answers_as_with_role_does(
+    shared, owner, editor, viewer, other_user, make_task
+):
+    """The API's written-out lookup of one task, against the query it stands for."""
+    other = services.create_inbox(owner=other_user)
+    mine = make_task(shared, "Mine", assignee=editor)
+    plain = make_task(shared, "Plain")
+    theirs = make_task(other, "Theirs")
+    for user in (owner, editor, viewer, other_user):
+        for task_id in (mine.pk, plain.pk, theirs.pk, 0, 2**70):
+            tasks = Task.objects.with_role(user).select_related("assignee")
+            expected = tasks.filter(pk=task_id).first()
+            found = Task.objects.one_with_role(user, task_id)
+            if expected is None:
+                assert found is None, (user, task_id)
+                continue
+            assert found is not None, (user, task_id)
+            assert (found.pk, found.title, found.version, found.viewer_role) == (
+                expected.pk,
+                expected.title,
+                expected.version,
+                expected.viewer_role,
+            )
+            assert found.updated_at == expected.updated_at
+            if expected.assignee is None:
+                assert found.assignee is None
+            else:
+                assert found.assignee is not None
+                assert found.assignee.get_username() == expected.assignee.get_username()

@@ -110,3 +110,16 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ReusedClients
+
+    def count(self, key: str, *, timeout: int) -> int:
+        """Count one at ``key`` and return the count: the key starts at 0, to expire in
+        ``timeout`` seconds, if it is not there. What ``add`` then ``incr`` do, in one round trip
+        (a MULTI of SET NX and INCR) where they take two, and atomic, so a count never outlives
+        its timeout."""
+        key = self.make_and_validate_key(key)
+        client = self._cache.get_client(key, write=True)
+        pipeline = client.pipeline()
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        _added, count = pipeline.execute()
+        return int(count)

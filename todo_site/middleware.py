@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import has_vary_header, patch_cache_control
 
 from accounts.models import AddressHit
+from api import problems
+from api.views import api
 
 from . import errors, health, security
 
@@ -14,7 +16,8 @@ Middleware = Callable[[HttpRequest], HttpResponse]
 
 
 def http_methods(get_response: Middleware) -> Middleware:
-    """HEAD answers exactly as GET would, without the body; a 405 gets our own page.
+    """HEAD answers exactly as GET would, without the body; a 405 gets our own page (the API's
+    a problem, as its every error is).
 
     Django's ``require_GET`` refuses HEAD, which breaks probes and link checkers that use it. GET
     views are safe by contract, so running one for a HEAD changes nothing; the answer keeps the
@@ -34,7 +37,13 @@ def http_methods(get_response: Middleware) -> Middleware:
             methods = response["Allow"].split(", ")
             if "GET" in methods and "HEAD" not in methods:
                 methods.append("HEAD")
-            return errors.method_not_allowed(", ".join(methods))
+            allowed = ", ".join(methods)
+            match = request.resolver_match
+            if match is not None and match.namespace == api.urls_namespace:
+                refused = problems.problem_response(request, "method_not_allowed")
+                refused["Allow"] = allowed
+                return refused
+            return errors.method_not_allowed(allowed)
         return response
 
     return middleware

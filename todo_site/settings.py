@@ -225,6 +225,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Refuses nothing: it revokes the account's API tokens whenever a new password is saved.
+    {"NAME": "api.passwords.RevokeTokensOnChange"},
 ]
 
 LOGIN_URL = "account_login"

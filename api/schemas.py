@@ -11,8 +11,11 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
+from pydantic import AwareDatetime
 
+from reminders.models import Reminder
 from todos.models import Activity, Membership, Priority, Role, Task, TaskList
+from todos.repeat import MAX_RULE_LENGTH
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Schema)
@@ -90,6 +93,9 @@ class TaskPatch(Schema):
     priority: Priority | None = None
     assignee: str | None = None  # a username; null unassigns
     list_id: int | None = None  # move the task to that list (one you may edit)
+    # An RRULE value (e.g. "FREQ=WEEKLY;BYDAY=MO,TH"), of those the edit page offers; "" stops it.
+    repeat_rule: str | None = Field(None, max_length=MAX_RULE_LENGTH)
+    repeat_from_completion: bool | None = None
     version: int | None = Field(None, ge=1)
 
 
@@ -103,6 +109,9 @@ class TaskOut(Schema):
     due_date: dt.date | None
     assignee: str | None
     position: int
+    # The series' RRULE ("" for a task that does not repeat): completing it moves due_date on.
+    repeat_rule: str
+    repeat_from_completion: bool
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -121,6 +130,8 @@ TASK_ROW = (
     "due_date",
     "assignee__username",
     "position",
+    "repeat_rule",
+    "repeat_from_completion",
     "version",
     "created_at",
     "updated_at",
@@ -146,11 +157,32 @@ def task_out(task: Task) -> dict[str, Any]:
         "due_date": task.due_date,
         "assignee": task.assignee.get_username() if task.assignee_id else None,
         "position": task.position,
+        "repeat_rule": task.repeat_rule,
+        "repeat_from_completion": task.repeat_from_completion,
         "version": task.version,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "completed_at": task.completed_at,
     }
+
+
+class ReminderIn(Schema):
+    # With its offset (e.g. 2027-01-15T09:00:00+13:00); a time still to come.
+    remind_at: AwareDatetime
+
+
+class ReminderOut(Schema):
+    """Null and null: no reminder."""
+
+    remind_at: dt.datetime | None
+    # pending, sent, missed (too late when a worker got to it) or skipped (done, or not yours).
+    state: str | None
+
+
+def reminder_out(reminder: Reminder | None) -> dict[str, Any]:
+    if reminder is None:
+        return {"remind_at": None, "state": None}
+    return {"remind_at": reminder.remind_at, "state": reminder.state}
 
 
 class MemberIn(Schema):

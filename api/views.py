@@ -12,23 +12,35 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import zoneinfo
 from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Query, Status
 
+from accounts.models import time_zone_of
+from reminders.models import Reminder
 from todos import services
-from todos.forms import ShareForm, TaskCreateForm, TaskEditForm, TaskListForm
-from todos.models import Activity, Membership, Task, TaskList, TaskState, role_label
+from todos.forms import (
+    REMINDER_IN_THE_PAST,
+    ShareForm,
+    TaskCreateForm,
+    TaskEditForm,
+    TaskListForm,
+)
+from todos.models import Activity, Membership, Task, TaskList, TaskQuerySet, TaskState, role_label
+from todos.repeat import Rule
 from todos.views import Need
 
 from . import problems
@@ -43,6 +55,8 @@ from .schemas import (
     MemberIn,
     MemberOut,
     Page,
+    ReminderIn,
+    ReminderOut,
     Renderer,
     RoleIn,
     S,
@@ -53,6 +67,7 @@ from .schemas import (
     list_out,
     member_out,
     page_of,
+    reminder_out,
     task_out,
     task_row_out,
 )
@@ -320,6 +335,24 @@ def task_detail(request: HttpRequest, response: HttpResponse, task_id: int) -> A
     return _conditional(request, response, task_out(_task(request, task_id, Need.VIEW)))
 
 
+def _rule_fields(text: str) -> dict[str, Any]:
+    """The edit form's fields for a repeat rule (its parts, as the page's controls send them)."""
+    if not text:
+        return {"repeat": ""}
+    try:
+        rule = Rule.parse(text)
+    except ValidationError as exc:
+        raise Problem("invalid", " ".join(exc.messages)) from exc
+    return {
+        "repeat": rule.freq,
+        "repeat_interval": rule.interval,
+        "repeat_weekdays": list(rule.weekdays),
+        "repeat_last_day": rule.last_day,
+        "repeat_count": rule.count,
+        "repeat_until": rule.until,
+    }
+
+
 def _edit_data(task: Task, sent: dict[str, Any]) -> dict[str, Any]:
     """The edit form's data: the task as it is, with what was sent over it."""
     data = {
@@ -329,6 +362,8 @@ def _edit_data(task: Task, sent: dict[str, Any]) -> dict[str, Any]:
         "priority": task.priority,
         "list": task.list_id,
         "assignee": task.assignee_id,
+        "repeat_from_completion": task.repeat_from_completion,
+        **_rule_fields(sent.pop("repeat_rule", task.repeat_rule) or ""),
     }
     for field, value in sent.items():
         data["list" if field == "list_id" else field] = value
@@ -409,6 +444,83 @@ def assigned(
 
     page, next_cursor = _page(rows, limit, key)
     return _conditional_page(request, response, TaskOut, map(task_out, page), next_cursor)
+
+
+def _by_due_date(
+    found: TaskQuerySet, cursor: str | None, limit: int
+) -> tuple[list[Task], str | None]:
+    """A page of dated tasks in due date order (then the lists' order)."""
+    if cursor:
+        due, position, pk = _after(cursor, 3)
+        try:
+            day = dt.date.fromisoformat(due)
+        except (TypeError, ValueError) as exc:
+            raise Problem("invalid", NOT_A_CURSOR) from exc
+        after = Q(position__gt=_int(position)) | Q(position=position, pk__gt=_int(pk))
+        found = found.filter(Q(due_date__gt=day) | (Q(due_date=day) & after))
+    rows = list(found.select_related("assignee")[: limit + 1])
+    return _page(rows, limit, lambda task: [task.due_date.isoformat(), task.position, task.pk])
+
+
+def _today(user: User) -> dt.date:
+    """Today in the caller's time zone (a token's request has no session to set it)."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(time_zone_of(user)))
+
+
+@api.get("/today", response={200: Page[TaskOut], **ERRORS}, tags=["planning"])
+def today(
+    request: HttpRequest,
+    response: HttpResponse,
+    cursor: str | None = None,
+    limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+) -> dict[str, Any]:
+    """Your open tasks due today (in your time zone) or overdue, in every list you can see,
+    oldest due first: the Today page."""
+    user = _caller(request)
+    found = Task.objects.visible_to(user).due_by(_today(user))
+    page, next_cursor = _by_due_date(found, cursor, limit)
+    return _conditional_page(request, response, TaskOut, map(task_out, page), next_cursor)
+
+
+@api.get("/upcoming", response={200: Page[TaskOut], **ERRORS}, tags=["planning"])
+def upcoming(
+    request: HttpRequest,
+    response: HttpResponse,
+    cursor: str | None = None,
+    limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+) -> dict[str, Any]:
+    """Your open tasks due after today, in every list you can see, soonest first: the Upcoming
+    page (which shows the next 14 days by date, then the rest as "Later")."""
+    user = _caller(request)
+    found = Task.objects.visible_to(user).upcoming_after(_today(user))
+    page, next_cursor = _by_due_date(found, cursor, limit)
+    return _conditional_page(request, response, TaskOut, map(task_out, page), next_cursor)
+
+
+@api.get("/tasks/{task_id}/reminder", response={200: ReminderOut, **ERRORS}, tags=["planning"])
+def reminder(request: HttpRequest, response: HttpResponse, task_id: int) -> Any:
+    """Your own reminder of the task (each member who may edit it has theirs); nulls if none."""
+    task = _task(request, task_id, Need.EDIT)
+    found = Reminder.objects.filter(task=task, user=_caller(request)).first()
+    return _conditional(request, response, reminder_out(found))
+
+
+@api.put("/tasks/{task_id}/reminder", response={200: ReminderOut, **ERRORS}, tags=["planning"])
+def reminder_set(request: HttpRequest, task_id: int, body: ReminderIn) -> dict[str, Any]:
+    """Set your reminder of the task: a mail at that time (sent by the worker)."""
+    task = _task(request, task_id, Need.EDIT)
+    if body.remind_at <= timezone.now():
+        raise Problem("invalid", str(REMINDER_IN_THE_PAST))
+    saved = services.set_reminder(task=task, user=_caller(request), at=body.remind_at)
+    return reminder_out(saved)
+
+
+@api.delete("/tasks/{task_id}/reminder", response={204: None, **ERRORS}, tags=["planning"])
+def reminder_delete(request: HttpRequest, task_id: int) -> Status[None]:
+    """Remove your reminder of the task (none is not an error)."""
+    task = _task(request, task_id, Need.EDIT)
+    services.set_reminder(task=task, user=_caller(request), at=None)
+    return Status(204, None)
 
 
 # --- members --------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import services as account_services
+from tests.support.api import Api
 from tests.support.db import database_address, db_url
 from tests.support.hostile import post_form
 from tests.support.live import AppProcess, app_serving
@@ -66,6 +67,17 @@ def relay(settings: Any) -> Iterator[SmtpSink]:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         yield sink
+
+
+@pytest.fixture
+def as_owner(owner: User) -> Api:
+    """The owner's read-and-write API token, as a JSON client."""
+    return Api(owner)
+
+
+@pytest.fixture
+def as_editor(editor: User) -> Api:
+    return Api(editor)
 
 
 @pytest.fixture

@@ -11,52 +11,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
 from api import services as token_services
 from api.limits import WINDOW_SECONDS, _count_in_database
 from api.models import RateCount, Scope, Token
+from tests.support.api import PROBLEM, ROOT, Api, problem_type
 from tests.support.live import free_port, require_in_ci
 from todo_site.cache import RedisCache
 from todos import services
 from todos.models import Activity, Membership, Role, Task, TaskList, Verb
-
-ROOT = "/api/v1"
-PROBLEM = "application/problem+json"
-
-
-class Api:
-    """A token's client that sends and reads JSON."""
-
-    def __init__(self, user: User, scope: Scope = Scope.READ_WRITE) -> None:
-        secret = token_services.create_token(user=user, name="tests", scope=scope).secret
-        self.client = Client(headers={"Authorization": f"Bearer {secret}"})
-
-    def __call__(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
-        if query:
-            return self.client.generic(method, ROOT + path, QUERY_STRING=urlencode(query))
-        data = json.dumps(body) if body is not None else ""
-        return self.client.generic(method, ROOT + path, data=data, content_type="application/json")
-
-
-@pytest.fixture
-def as_owner(owner: User) -> Api:
-    return Api(owner)
-
-
-@pytest.fixture
-def as_editor(editor: User) -> Api:
-    return Api(editor)
-
-
-def problem_type(response: Any) -> str:
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == response.status_code and body["title"]
-    return str(body["type"]).removeprefix("urn:todo:problem:")
-
 
 # --- lists ----------------------------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ OPERATIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/lists"): None,
     ("POST", "/lists"): None,
     ("GET", "/assigned"): None,
+    ("GET", "/today"): None,
+    ("GET", "/upcoming"): None,
     ("GET", "/lists/{list_id}"): VIEW,
     ("PATCH", "/lists/{list_id}"): OWN,
     ("DELETE", "/lists/{list_id}"): OWN,
@@ -55,6 +57,10 @@ OPERATIONS: dict[tuple[str, str], str | None] = {
     ("DELETE", "/tasks/{task_id}"): EDIT,
     ("POST", "/tasks/{task_id}/complete"): EDIT,
     ("POST", "/tasks/{task_id}/reopen"): EDIT,
+    # The caller's own reminder: set where the task may be edited, as on its edit page.
+    ("GET", "/tasks/{task_id}/reminder"): EDIT,
+    ("PUT", "/tasks/{task_id}/reminder"): EDIT,
+    ("DELETE", "/tasks/{task_id}/reminder"): EDIT,
 }
 # What a caller sends: data that would change the object if the API let them in.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -64,10 +70,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/lists/{list_id}/members"): {"username": "mallory", "role": "editor"},
     ("PATCH", "/lists/{list_id}/members/{username}"): {"role": "editor"},
     ("PATCH", "/tasks/{task_id}"): {"title": "Taken over", "priority": "low"},
+    ("PUT", "/tasks/{task_id}/reminder"): {"remind_at": "2099-01-01T09:00:00+00:00"},
 }
 CALLERS = ["owner", "editor", "viewer", "stranger"]
 WAYS_IN = ["session", "read token", "read-write token"]
-WRITES = {"POST", "PATCH", "DELETE"}
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _schema_operations() -> set[tuple[str, str]]:

@@ -1,7 +1,8 @@
-"""Every setting .env.example documents reaches `web` from .env, in Compose and in Swarm.
+"""Every setting .env.example documents reaches `web` and `worker` from .env, in Compose and in
+Swarm.
 
-The defaults live once, in the app; compose.yaml and deploy/stack.yaml hand web all of .env plus
-what the stack itself fixes. Read from what the tools will start (`docker compose config`,
+The defaults live once, in the app; compose.yaml and deploy/stack.yaml hand web and worker all of
+.env plus what the stack itself fixes. Read from what the tools will start (`docker compose config`,
 `docker stack config`), on a clean copy of the project with a .env that sets every documented
 name to a value of its own.
 """
@@ -27,6 +28,7 @@ VALID = {
     "WEB_PORT": "18080",
     "HTTPS_PORT": "18443",
     "WEB_REPLICAS": "2",
+    "WORKER_REPLICAS": "2",
     "COMPOSE_FILE": "compose.yaml:compose.tls.yaml",
     "COMPOSE_PROJECT_NAME": "todo-settings",
     "TODO_WEB_IMAGE": "todo-settings-web",
@@ -59,15 +61,23 @@ def test_the_documentation_names_the_settings():
     assert {"DJANGO_ALLOWED_HOSTS", "EMAIL_URL", "DJANGO_OIDC_CLIENT_ID"} <= set(DOCUMENTED)
 
 
-def test_every_documented_setting_reaches_web_in_compose(project: Stack) -> None:
+@pytest.mark.parametrize("service", ["web", "worker"])
+def test_every_documented_setting_reaches_the_app_in_compose(project: Stack, service: str) -> None:
     config = json.loads(project.compose("config", "--format", "json").stdout)
-    assert _missing(config["services"]["web"]["environment"], project.state) == {}
+    environment = config["services"][service]["environment"]
+    expected = dict(project.state)
+    if service == "worker":
+        # Migrations stay web's: the worker starts once web is healthy, i.e. migrated.
+        del expected["DJANGO_MIGRATE"]
+        assert environment["DJANGO_MIGRATE"] == "false"
+    assert _missing(environment, expected) == {}
 
 
-def _web_environment_of_stack_config(config: str) -> dict[str, str]:
-    """services.web.environment from `docker stack config`'s YAML (flat `KEY: value` lines)."""
-    web = config.split("\n  web:\n", 1)[1]
-    block = web.split("\n    environment:\n", 1)[1]
+def _environment_of_stack_config(config: str, service: str) -> dict[str, str]:
+    """services.<service>.environment from `docker stack config`'s YAML (flat `KEY: value`
+    lines)."""
+    definition = config.split(f"\n  {service}:\n", 1)[1]
+    block = definition.split("\n    environment:\n", 1)[1]
     environment = {}
     for line in block.splitlines():
         if not line.startswith("      ") or line.startswith("       "):
@@ -77,8 +87,11 @@ def _web_environment_of_stack_config(config: str) -> dict[str, str]:
     return environment
 
 
-def test_every_documented_setting_reaches_web_in_the_swarm_stack(project: Stack) -> None:
+@pytest.mark.parametrize("service", ["web", "worker"])
+def test_every_documented_setting_reaches_the_app_in_the_swarm_stack(
+    project: Stack, service: str
+) -> None:
     config = project.docker("stack", "config", "--compose-file", "deploy/stack.yaml").stdout
-    environment = _web_environment_of_stack_config(config)
+    environment = _environment_of_stack_config(config, service)
     assert environment["DB_HOST"] == "db"  # the parser read the block
     assert _missing(environment, project.state) == {}

@@ -111,8 +111,9 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         print(f"swarm: `stack deploy` to /readyz 200 through the proxy {took:.1f} s")
         yield s
     finally:
-        logs = s.docker("service", "logs", "--tail", "30", f"{STACK}_web", check=False)
-        print(logs.stdout[-3000:] + logs.stderr[-3000:])
+        for service in ("web", "worker"):
+            logs = s.docker("service", "logs", "--tail", "30", f"{STACK}_{service}", check=False)
+            print(logs.stdout[-3000:] + logs.stderr[-3000:])
         _remove_stack(s)
         volumes = [f"{STACK}_{name}" for name in ("db-data", "proxy-data", "proxy-config")]
         s.docker("volume", "rm", *volumes, check=False)
@@ -129,6 +130,22 @@ def test_the_app_answers_through_the_proxy(swarm: Stack) -> None:
     response = HttpClient(swarm.base_url).get(LOGIN)
     assert response.status == 200
     assert response.headers["via"] == "1.1 Caddy"
+
+
+def test_one_worker_task_runs_and_turns_healthy(swarm: Stack) -> None:
+    def one_healthy_worker() -> bool:
+        healthy = swarm.docker(
+            "ps", "--quiet", "--filter", f"label=com.docker.swarm.service.name={STACK}_worker",
+            "--filter", "health=healthy",
+        )  # fmt: skip
+        return len(healthy.stdout.split()) == 1
+
+    took = _wait_until(one_healthy_worker, "a healthy worker task", timeout=180)
+    print(f"\nswarm: a healthy worker task {took:.1f} s after the proxy answered")
+    tasks = swarm.docker(
+        "service", "ps", "--quiet", "--filter", "desired-state=running", f"{STACK}_worker"
+    )
+    assert len(tasks.stdout.split()) == 1
 
 
 def test_db_runs_on_the_labelled_node_with_its_volume(swarm: Stack) -> None:

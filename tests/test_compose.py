@@ -77,16 +77,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
             )
         s.compose("down", "--volumes", "--remove-orphans")
 
-    started = time.monotonic()
-    s.compose("build", timeout=900)
-    built = time.monotonic()
-    s.compose("up", "--detach", "--build", "--wait", "--wait-timeout", "300", timeout=600)
-    healthy = time.monotonic()
-    print(
-        f"\ncompose: build {built - started:.1f} s; "
-        f"`up -d --build --wait` to healthy (db, cache, web, proxy) {healthy - built:.1f} s"
-    )
     try:
+        started = time.monotonic()
+        s.compose("build", timeout=900)
+        built = time.monotonic()
+        s.compose("up", "--detach", "--build", "--wait", "--wait-timeout", "300", timeout=600)
+        healthy = time.monotonic()
+        print(
+            f"\ncompose: build {built - started:.1f} s; "
+            f"`up -d --build --wait` to healthy (db, cache, web, worker, proxy) "
+            f"{healthy - built:.1f} s"
+        )
         yield s
     finally:
         logs = s.compose("logs", "--no-color", "--tail", "60", check=False)
@@ -171,6 +172,87 @@ def test_the_task_survives_restarting_web(stack: ComposeStack) -> None:
     stack.compose("restart", "web")
     stack.wait_ready()
     _task_is_listed(stack)
+
+
+def _health_of(stack: ComposeStack, service: str) -> list[str]:
+    """The health of each of the service's running containers."""
+    containers = stack.compose("ps", "--quiet", service).stdout.split()
+    assert containers, f"no {service} container runs"
+    template = "{{.State.Health.Status}}"
+    return stack.docker("inspect", "--format", template, *containers).stdout.split()
+
+
+def _mails_in_sink(stack: ComposeStack) -> list[dict[str, object]]:
+    """What tests/support/smtp_sink.py logged: one JSON object per message it took."""
+    logs = stack.compose("logs", "--no-color", "--no-log-prefix", "smtp").stdout
+    return [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+
+
+def _set_a_reminder_due_now(stack: ComposeStack, username: str, address: str, title: str) -> None:
+    """A new account with an e-mail address, a task in its Inbox, and its reminder due now, made
+    through the services inside web."""
+    script = (
+        "from django.contrib.auth.models import User\n"
+        "from django.utils import timezone\n"
+        "from accounts.services import create_account\n"
+        "from todos import services\n"
+        "from todos.models import TaskList\n"
+        f"user = create_account(user=User(username={username!r}, email={address!r}))\n"
+        "inbox = TaskList.objects.get(owner=user)\n"
+        f"task = services.add_task(task_list=inbox, title={title!r}, by=user).task\n"
+        "services.set_reminder(task=task, user=user, at=timezone.now())\n"
+    )
+    stack.compose("exec", "-T", "web", "python", "manage.py", "shell", "--command", script)
+
+
+def _sent_by_workers(stack: ComposeStack) -> int:
+    """How many messages the running workers say they sent (run_worker's round lines)."""
+    logs = stack.compose("logs", "--no-color", "worker").stdout
+    return sum(int(sent) for sent in re.findall(r"worker: sent (\d+),", logs))
+
+
+def test_two_workers_mail_a_due_reminder_once_to_a_sink_in_the_stack(
+    stack: ComposeStack,
+) -> None:
+    # The sink and the worker's EMAIL_URL come from a test-only file on top of compose.yaml; two
+    # workers, to see that a reminder goes once however many claim.
+    overrides = {
+        "COMPOSE_FILE": "compose.yaml:tests/support/compose.smtp.yaml",
+        "WORKER_REPLICAS": "2",
+    }
+    with_sink = ComposeStack(directory=stack.directory, port=stack.port, env=stack.env | overrides)
+    suffix = uuid.uuid4().hex[:8]
+    address = f"worker-{suffix}@example.org"
+    title = f"Water the plants \U0001f331 {suffix}"
+    expected = f"[todo] Reminder: {title}"
+    try:
+        started = time.monotonic()
+        with_sink.compose("up", "--detach", "--wait", "--wait-timeout", "300", timeout=600)
+        up = time.monotonic() - started
+        assert _health_of(with_sink, "worker") == ["healthy", "healthy"]
+
+        _set_a_reminder_due_now(with_sink, f"worker-{suffix}", address, title)
+        set_at = time.monotonic()
+        deadline = set_at + 60
+        while not (mails := _mails_in_sink(with_sink)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        arrived = time.monotonic() - set_at
+        # A second send would come from another worker's claim of the same row, in the same
+        # round or, were the row left pending, the next (WORKER_INTERVAL, 1 s here): wait three.
+        time.sleep(3)
+        mails = _mails_in_sink(with_sink)
+        sent = _sent_by_workers(with_sink)
+        health = _health_of(with_sink, "worker")
+    finally:
+        # The next test's `down` and `up` bring back compose.yaml's one worker, without the sink.
+        with_sink.compose("rm", "--stop", "--force", "smtp", check=False)
+    print(
+        f"\ncompose: `up --wait` with the sink and 2 workers {up:.1f} s; the reminder reached the "
+        f"sink {arrived:.1f} s after it was set; mails in the sink: {mails}"
+    )
+    assert [(mail["to"], mail["subject"]) for mail in mails] == [([address], expected)]
+    assert sent == 1
+    assert health == ["healthy", "healthy"]
 
 
 def test_the_task_and_the_session_survive_down_and_up(stack: ComposeStack) -> None:
@@ -388,6 +470,7 @@ def test_only_the_proxy_publishes_ports_and_it_is_healthy(stack: ComposeStack) -
     assert _port_bindings(stack, "db") == {}
     assert _port_bindings(stack, "web") == {}
     assert _port_bindings(stack, "cache") == {}
+    assert _port_bindings(stack, "worker") == {}
     proxy = _port_bindings(stack, "proxy")
     # With TLS off, no HTTPS port: the quick start needs no port 443.
     assert {port: hosts[0]["HostPort"] for port, hosts in proxy.items()} == {

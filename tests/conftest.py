@@ -138,8 +138,8 @@ def make_task(db: None) -> Callable[..., Task]:
     def make(task_list: TaskList, title: str = "Buy milk", **fields: Any) -> Task:
         if fields.get("done"):
             fields.setdefault("completed_at", timezone.now())
-        position = Task.objects.in_list(task_list).next_position()
-        task = Task.objects.create(list=task_list, title=title, position=position, **fields)
+        fields.setdefault("position", Task.objects.in_list(task_list).tally()["next_position"])
+        task = Task.objects.create(list=task_list, title=title, **fields)
         services.recount_lists(list_ids=[task_list.pk])  # made directly, as test data
         return task
 

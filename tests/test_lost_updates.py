@@ -98,13 +98,15 @@ def test_an_edit_without_a_version_saves_as_before(make_task, inbox, owner_clien
 @pytest.mark.parametrize(
     ("action", "queries"),
     [
-        # lock the list, lock the task, UPDATE it (done, completed_at, version), the counters
-        ("toggle", 2 + 1 + 4 + 1 + 1),
+        # lock the list, UPDATE the task (done, completed_at, version) if it is the version the
+        # view read, which locks its row too; the counters
+        ("toggle", 2 + 1 + 3 + 1 + 1),
         # lock the list, lock the task, DELETE its reminders, DELETE it, the counters
         ("delete", 2 + 1 + 5 + 1 + 1),
-        # (the form checks the title without the database) lock the list, MAX(position),
-        # INSERT, the counters; the redirect's page comes from the locked counters
-        ("add", 2 + 1 + 4 + 1 + 1),
+        # (the form checks the title without the database) lock the list, which holds its next
+        # position, INSERT, the counters and next position; the redirect's page comes from the
+        # locked counters
+        ("add", 2 + 1 + 3 + 1 + 1),
         # lock the list, SELECT the done tasks, DELETE their reminders, DELETE them, recount
         # (SELECT, UPDATE)
         ("clear", 2 + 1 + 6 + 1 + 1),

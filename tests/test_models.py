@@ -63,11 +63,15 @@ def test_mark_done_and_mark_open_keep_completed_at_consistent(inbox, make_task):
     assert not Task.objects.filter(completed_at__isnull=False).exists()
 
 
-def test_next_position_appends(inbox, make_task):
-    assert Task.objects.in_list(inbox).next_position() == 0
+def test_the_tally_gives_the_next_free_position(inbox, make_task):
+    assert Task.objects.in_list(inbox).tally()["next_position"] == 0
     make_task(inbox, "a")
-    make_task(inbox, "b")
-    assert [t.position for t in Task.objects.in_list(inbox)] == [0, 1]
+    make_task(inbox, "b", position=7)
+    assert Task.objects.in_list(inbox).tally() == {
+        "open_count": 2,
+        "done_count": 0,
+        "next_position": 8,
+    }
 
 
 def test_completed_before(inbox, make_task):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from tests.conftest import create_user
 from tests.support.locks import waits_for_the_list_first
 from todos import services, transfer
-from todos.models import Role, Task, TaskList
+from todos.models import Activity, Role, Task, TaskList
 
 ROUNDS = 5
 RACERS = 4
@@ -165,6 +165,41 @@ def test_a_tick_or_delete_of_a_task_moved_away_meanwhile_finds_it_gone(
     assert (moved.list_id, moved.done) == (work.pk, False)
     work.refresh_from_db()
     assert work.counts == {"open": 1, "done": 0}
+
+
+def test_a_tick_of_a_task_written_since_it_was_read_ticks_it_as_it_is_now(owner, inbox, make_task):
+    read = make_task(inbox, "Buy milk")
+    services.toggle_task(task=Task.objects.get(pk=read.pk), by=owner)  # done, by another tab
+    reopened = services.toggle_task(task=read, by=owner)  # read while open: version 1
+    assert (reopened.done, reopened.version) == (False, 3)
+    stored = Task.objects.get(pk=read.pk)
+    assert (stored.done, stored.completed_at, stored.version) == (False, None, 3)
+    inbox.refresh_from_db()
+    assert inbox.counts == {"open": 1, "done": 0}
+    assert [entry.verb for entry in Activity.objects.filter(task_id=read.pk)] == [
+        "reopen",
+        "complete",
+    ]
+
+
+def test_a_tick_as_read_leaves_the_task_it_returns_as_stored(owner, inbox, make_task):
+    ticked = services.toggle_task(task=make_task(inbox, "Buy milk"), by=owner)
+    stored = Task.objects.get(pk=ticked.pk)
+    assert (ticked.done, ticked.version) == (stored.done, stored.version) == (True, 2)
+    assert ticked.completed_at == stored.completed_at
+
+
+def test_new_tasks_go_past_every_position_the_list_ever_gave(owner, inbox, make_task):
+    first, second = (services.add_task(task_list=inbox, title=t, by=owner).task for t in "ab")
+    services.delete_task(task=second, by=owner)
+    assert services.add_task(task_list=inbox, title="c", by=owner).task.position == 2
+    make_task(inbox, "made directly", position=9)  # then recounted, as test data is
+    assert services.add_task(task_list=inbox, title="d", by=owner).task.position == 10
+    work = services.create_list(owner=owner, name="Work")
+    services.add_task(task_list=work, title="there", by=owner)
+    moved = services.edit_task(task=first, changes={"list": work}, by=owner)
+    assert moved.position == 1
+    assert services.add_task(task_list=work, title="after", by=owner).task.position == 2
 
 
 def test_an_edit_refuses_fields_that_are_not_editable(owner, inbox, make_task):

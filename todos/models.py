@@ -80,7 +80,7 @@ def role_label(role: str | None) -> str:
 
 
 # TaskList's fields that only todos.services writes (see TaskList.save).
-KEPT_BY_SERVICES = ("open_count", "done_count", "version")
+KEPT_BY_SERVICES = ("open_count", "done_count", "version", "next_position")
 
 
 class TaskListQuerySet(LockingQuerySet["TaskList"]):
@@ -153,6 +153,9 @@ class TaskList(models.Model):
     # One more whenever what its tasks page shows of its tasks changes (todos.services, in the
     # transaction of the write), so a rendered page can be kept under it (todos.kept).
     version = models.PositiveBigIntegerField(_("version"), default=0, editable=False)
+    # The position its next new task takes, more than any of its tasks' (todos.services, under
+    # the list's lock), so an add reads it with the lock instead of asking for MAX(position).
+    next_position = models.PositiveIntegerField(_("next position"), default=0, editable=False)
 
     objects = TaskListQuerySet.as_manager()
 
@@ -413,12 +416,20 @@ class TaskQuerySet(LockingQuerySet["Task"]):
         )
 
     def counts(self) -> dict[str, int]:
-        """Open and done counts in one aggregate query (what TaskList's counters must equal)."""
+        """Open and done counts (what TaskList's counters must equal)."""
+        tally = self.tally()
+        return {"open": tally["open_count"], "done": tally["done_count"]}
+
+    def tally(self) -> dict[str, int]:
+        """What TaskList keeps of these tasks (its counters and next_position), in one aggregate
+        query that the (list, done, position) index answers alone."""
         result = self.aggregate(
-            open=Count("id", filter=Q(done=False)),
-            done=Count("id", filter=Q(done=True)),
+            open_count=Count("id", filter=Q(done=False)),
+            done_count=Count("id", filter=Q(done=True)),
+            highest=Max("position"),
         )
-        return {"open": result["open"], "done": result["done"]}
+        highest = result.pop("highest")
+        return {**result, "next_position": 0 if highest is None else highest + 1}
 
     def mark_done(self) -> int:
         """Mark the open tasks done as they are (a repeating one too: todos.services moves
@@ -434,10 +445,6 @@ class TaskQuerySet(LockingQuerySet["Task"]):
 
     def unassign(self) -> int:
         return self.update(assignee=None, updated_at=timezone.now(), version=NEXT_VERSION)
-
-    def next_position(self) -> int:
-        highest = self.aggregate(highest=Max("position"))["highest"]
-        return 0 if highest is None else highest + 1
 
 
 class Task(models.Model):

@@ -28,7 +28,9 @@ each write locks:
   looked for in that list. A task deleted meanwhile, or moved out of the list, raises
   ``Task.DoesNotExist`` (a 404 for a view), never a 500 and never a task brought back. A
   repeating task's next due date is decided under its row's lock, so two completions of one
-  occurrence move it on once.
+  occurrence move it on once. A toggle of a task that does not repeat locks the task's row with
+  its UPDATE, on the condition that the row is the version the caller read, and reads it under
+  the lock only when it is not.
 - ``edit_task``: the task's list row, and the other list's too when it moves there (both in id
   order, since it takes a position there and both lists' counters change), then the task's row.
   It compares the task's ``version``, under the row lock, with the version its form was opened
@@ -225,34 +227,41 @@ def delete_lists(*, list_ids: Iterable[int]) -> None:
 # --- tasks ----------------------------------------------------------------------------------------
 
 
-def _changed(list_id: int, *, open_by: int = 0, done_by: int = 0) -> None:
+def _changed(list_id: int, *, open_by: int = 0, done_by: int = 0, placed: int = 0) -> None:
     """A write changed the list's tasks: move its version on, and its counters by what a
-    single-task write changed (one UPDATE)."""
+    single-task write changed, and its next position past the ``placed`` positions it took
+    (one UPDATE)."""
     TaskList.objects.filter(pk=list_id).update(
         open_count=F("open_count") + open_by,
         done_count=F("done_count") + done_by,
+        next_position=F("next_position") + placed,
         version=NEXT_VERSION,
     )
 
 
 def _recount(list_id: int) -> None:
-    """Set the list's counters from its tasks, after a write that touched many of them, and
-    move its version on."""
-    counts = Task.objects.filter(list_id=list_id).counts()
-    TaskList.objects.filter(pk=list_id).update(
-        open_count=counts["open"], done_count=counts["done"], version=NEXT_VERSION
-    )
+    """Set the list's counters and next position from its tasks, after a write that touched
+    many of them (or tasks made directly), and move its version on."""
+    tally = Task.objects.filter(list_id=list_id).tally()
+    TaskList.objects.filter(pk=list_id).update(**tally, version=NEXT_VERSION)
+
+
+def _next_position(list_id: int) -> int:
+    """The list's next free position, read under the list's lock, which the caller holds."""
+    return TaskList.objects.filter(pk=list_id).values_list("next_position", flat=True).get()
 
 
 @transaction.atomic
 def add_task(*, task_list: TaskList, title: str, by: Actor) -> Added:
     """A new open task at the end of the list."""
     locked = TaskList.objects.locked(task_list.pk)
-    position = Task.objects.in_list(task_list).next_position()
     task = Task.objects.create(
-        list=task_list, title=title, position=position, created_by_id=by.pk if by else None
+        list=task_list,
+        title=title,
+        position=locked.next_position,
+        created_by_id=by.pk if by else None,
     )
-    _changed(task_list.pk, open_by=1)
+    _changed(task_list.pk, open_by=1, placed=1)
     _record(task_list, by, Verb.ADD, task=task)
     # Every task the list had comes before the new one, and the locked counters are exact.
     return Added(task, place=locked.open_count + locked.done_count)
@@ -271,8 +280,7 @@ def add_tasks(
     values give their order (ties keep the given order) and are kept as offsets from the list's
     end where they allow it; every task still gets a position of its own. One history entry
     for the batch."""
-    TaskList.objects.locked(task_list.pk)
-    next_free = Task.objects.in_list(task_list).next_position()
+    next_free = TaskList.objects.locked(task_list.pk).next_position
     batch = sorted(tasks, key=lambda task: task.position)
     start = next_free
     for task in batch:
@@ -363,21 +371,46 @@ def toggle_task(
     showed: when a repeating task's is no longer that, the occurrence was completed (or
     re-dated) meanwhile, by another member or tab, and nothing is done, so two completions
     racing move it on once."""
-    locked = _locked_task(task.pk, task.list_id)
-    if done is not None and locked.done == done:
-        return locked
-    if not locked.done and locked.repeat_rule:
-        if due_seen is not None and locked.due_date != due_seen:
+    TaskList.objects.filter(pk=task.list_id).lock_in_order()
+    wanted = not task.done if done is None else done
+    if wanted != task.done and not task.repeat_rule and _set_done_as_read(task, wanted):
+        locked = task
+    else:
+        locked = Task.objects.filter(list_id=task.list_id).locked(task.pk)
+        if done is not None and locked.done == done:
             return locked
-        if _advance(locked, by):
-            return locked
-    locked.set_done(not locked.done)
-    locked.version += 1
-    locked.save(update_fields=["done", "completed_at", "updated_at", "version"])
+        if not locked.done and locked.repeat_rule:
+            if due_seen is not None and locked.due_date != due_seen:
+                return locked
+            if _advance(locked, by):
+                return locked
+        locked.set_done(not locked.done)
+        locked.version += 1
+        locked.save(update_fields=["done", "completed_at", "updated_at", "version"])
     change = 1 if locked.done else -1
     _changed(locked.list_id, open_by=-change, done_by=change)
     _record(locked.list_id, by, Verb.COMPLETE if locked.done else Verb.REOPEN, task=locked)
     return locked
+
+
+def _set_done_as_read(task: Task, done: bool) -> bool:
+    """Under its list's lock, set a task that does not repeat to ``done`` with one UPDATE, which
+    locks its row itself, if the row is still the version the caller read (every write of a
+    task moves its version on): the task is then exactly as read, so no locked read is needed.
+    Updates ``task`` to match. False, and nothing written, when it was written, moved or deleted
+    since."""
+    now = timezone.now()
+    completed_at = now if done else None
+    as_read = Task.objects.filter(
+        pk=task.pk, list_id=task.list_id, version=task.version, repeat_rule=""
+    )
+    if not as_read.update(
+        done=done, completed_at=completed_at, updated_at=now, version=NEXT_VERSION
+    ):
+        return False
+    task.done, task.completed_at, task.updated_at = done, completed_at, now
+    task.version += 1
+    return True
 
 
 class EditConflict(Exception):
@@ -418,13 +451,13 @@ def edit_task(
     locked.version += 1
     saved = [*changes, "updated_at", "version"]
     if moved:
-        locked.position = Task.objects.in_list(locked.list).next_position()
+        locked.position = _next_position(locked.list_id)
         saved.append("position")
     locked.save(update_fields=saved)
     if locked.list_id != source_id:
         open_by, done_by = (0, 1) if locked.done else (1, 0)
         _changed(source_id, open_by=-open_by, done_by=-done_by)
-        _changed(locked.list_id, open_by=open_by, done_by=done_by)
+        _changed(locked.list_id, open_by=open_by, done_by=done_by, placed=1)
     else:
         _changed(locked.list_id)
     changed = {field: (before[field], value) for field, value in changes.items()}

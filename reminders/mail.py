@@ -4,6 +4,7 @@ recipient may open."""
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 from collections.abc import Sequence
 from contextlib import suppress
 
@@ -66,19 +67,29 @@ def digest_message(
     return _message(to, subject, "digest", context)
 
 
+# What says the relay is down or gone, not that it refused one message.
+RELAY_DOWN = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+
+
 class Outbox:
-    """One relay connection for a round's messages, opened again after a failure (a relay that
-    dropped the connection fails every later message on it)."""
+    """One relay connection for a round's messages. After a message the relay refused, the next
+    goes on a new connection; once the relay is down or unreachable, the round's other messages
+    fail at once with the same error instead of each waiting out EMAIL_TIMEOUT."""
 
     def __init__(self) -> None:
         self.connection = get_connection()
+        self.down: Exception | None = None
 
     def send(self, message: EmailMultiAlternatives) -> None:
+        if self.down is not None:
+            raise self.down
         try:
             self.connection.open()
             self.connection.send_messages([message])
-        except SEND_ERRORS:
+        except SEND_ERRORS as exc:
             self.close()
+            if isinstance(exc, RELAY_DOWN):
+                self.down = exc
             raise
 
     def close(self) -> None:

@@ -3,6 +3,7 @@ to whom, when and how often, through a real SMTP relay on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import zoneinfo
 from collections import Counter
@@ -537,3 +539,38 @@ def test_the_admin_lists_reminders_and_moves_one_through_the_service(
     assert response.status_code == 302
     reminder.refresh_from_db()
     assert (reminder.remind_at, reminder.state) == (later, ReminderState.PENDING)
+
+
+def test_a_relay_that_is_down_costs_a_round_one_attempt_not_one_per_message(
+    olivia: User, inbox: TaskList, make_task: Callable[..., Task], settings: Any
+) -> None:
+    # A relay that takes connections and never says a word: each attempt waits EMAIL_TIMEOUT.
+    connections: list[socket.socket] = []
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(0.2)
+
+        def accept() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    connections.append(silent.accept()[0])
+
+        stop = threading.Event()
+        listener = threading.Thread(target=accept)
+        listener.start()
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = silent.getsockname()
+        settings.EMAIL_TIMEOUT = 1
+        reminders = [remind(make_task(inbox, f"Task {number}"), olivia, NOW) for number in range(5)]
+        try:
+            done = run_round(now=NOW)
+        finally:
+            stop.set()
+            listener.join()
+            for connection in connections:
+                connection.close()
+
+    assert (done.failed, done.sent) == (5, 0)
+    assert len(connections) == 1
+    for reminder in reminders:
+        reminder.refresh_from_db()
+        assert (reminder.state, reminder.attempts) == (ReminderState.PENDING, 1)

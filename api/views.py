@@ -38,6 +38,7 @@ from todos.forms import (
     TaskCreateForm,
     TaskEditForm,
     TaskListForm,
+    rule_fields,
 )
 from todos.models import Activity, Membership, Task, TaskList, TaskQuerySet, TaskState, role_label
 from todos.repeat import Rule
@@ -340,17 +341,9 @@ def _rule_fields(text: str) -> dict[str, Any]:
     if not text:
         return {"repeat": ""}
     try:
-        rule = Rule.parse(text)
+        return rule_fields(Rule.parse(text))
     except ValidationError as exc:
         raise Problem("invalid", " ".join(exc.messages)) from exc
-    return {
-        "repeat": rule.freq,
-        "repeat_interval": rule.interval,
-        "repeat_weekdays": list(rule.weekdays),
-        "repeat_last_day": rule.last_day,
-        "repeat_count": rule.count,
-        "repeat_until": rule.until,
-    }
 
 
 def _edit_data(task: Task, sent: dict[str, Any]) -> dict[str, Any]:

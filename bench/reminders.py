@@ -28,7 +28,6 @@ import argparse
 import dataclasses
 import datetime as dt
 import email.parser
-import json
 import math
 import shutil
 import subprocess
@@ -57,6 +56,7 @@ from bench.run import (
     mysql_connect,
     prepare,
     run_meta,
+    run_seed,
     save_report,
     summarise,
     worker_pids,
@@ -238,17 +238,7 @@ def seed_reminders(args: argparse.Namespace, env: Env) -> None:
         "people": args.people,
         "at": (dt.datetime.now(dt.UTC) + PARKED).isoformat(),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.seed"],
-        cwd=env.app,
-        env=env.values,
-        input=json.dumps(spec),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if "BENCH_SEED " not in result.stdout:
-        raise SystemExit(f"seeding the reminders failed:\n{result.stdout}{result.stderr}")
+    run_seed(env, spec, "the reminders")
 
 
 def due_now(args: argparse.Namespace) -> dt.datetime:

@@ -712,9 +712,8 @@ def prepare(args: argparse.Namespace, workdir: Path, scenarios: list[Scenario]) 
     return env
 
 
-def seed_many(env: Env) -> str:
-    """MANY_USERS with MANY_TASKS each, in one process; returns the 1,000-task user's API token."""
-    spec = {"users": MANY_USERS, "tasks": MANY_TASKS, "password": PASSWORD, "token_for": "bench1k"}
+def run_seed(env: Env, spec: dict[str, Any], what: str) -> dict[str, Any]:
+    """``python -m bench.seed`` in the snapshot with ``spec``; returns what it reports."""
     result = subprocess.run(
         [sys.executable, "-m", "bench.seed"],
         cwd=env.app,
@@ -726,9 +725,16 @@ def seed_many(env: Env) -> str:
     )
     for line in result.stdout.splitlines():
         if line.startswith("BENCH_SEED "):
-            token: str = json.loads(line.removeprefix("BENCH_SEED "))["token"]
-            return token
-    raise SystemExit(f"seeding the many users failed:\n{result.stdout}{result.stderr}")
+            report: dict[str, Any] = json.loads(line.removeprefix("BENCH_SEED "))
+            return report
+    raise SystemExit(f"seeding {what} failed:\n{result.stdout}{result.stderr}")
+
+
+def seed_many(env: Env) -> str:
+    """MANY_USERS with MANY_TASKS each, in one process; returns the 1,000-task user's API token."""
+    spec = {"users": MANY_USERS, "tasks": MANY_TASKS, "password": PASSWORD, "token_for": "bench1k"}
+    token: str = run_seed(env, spec, "the many users")["token"]
+    return token
 
 
 class Load:

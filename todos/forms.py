@@ -80,6 +80,18 @@ ONE_END = _("End after a number of times or on a date, not both.")
 _DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def rule_fields(rule: Rule) -> dict[str, Any]:
+    """TaskEditForm's fields that make up ``rule``, as its controls send them."""
+    return {
+        "repeat": rule.freq,
+        "repeat_interval": rule.interval,
+        "repeat_weekdays": list(rule.weekdays),
+        "repeat_last_day": rule.last_day,
+        "repeat_count": rule.count,
+        "repeat_until": rule.until,
+    }
+
+
 class TaskEditForm(_TitleRules, forms.ModelForm):
     # The task's version when the form was opened (todos.services.edit_task refuses to save over
     # a newer one). Optional: a client that sends none saves as before, last write wins.
@@ -180,16 +192,7 @@ class TaskEditForm(_TitleRules, forms.ModelForm):
         self.stored_rule = self.instance.repeat_rule
         if self.stored_rule:
             rule = Rule.parse(self.stored_rule)
-            self.initial.update(
-                {
-                    "repeat": rule.freq,
-                    "repeat_interval": rule.interval,
-                    "repeat_weekdays": list(rule.weekdays),
-                    "repeat_last_day": rule.last_day,
-                    "repeat_count": rule.count,
-                    "repeat_until": rule.until,
-                }
-            )
+            self.initial.update(rule_fields(rule))
 
     def clean_remind_me(self) -> dt.datetime | None:
         at: dt.datetime | None = self.cleaned_data["remind_me"]

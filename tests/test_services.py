@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import threading
 from collections.abc import Callable
@@ -257,7 +258,14 @@ def team(racer: User) -> dict[str, Any]:
         task=services.add_task(task_list=inbox, title="Done", by=None).task, by=None
     )
     later = services.create_list(owner=racer, name="Later")
-    return {"inbox": inbox, "editor": editor, "task": task, "done": done, "later": later}
+    series = services.add_task(task_list=inbox, title="Daily", by=None).task
+    changes = {"due_date": timezone.localdate(), "repeat_rule": "FREQ=DAILY"}
+    series = services.edit_task(task=series, changes=changes, by=None)
+    services.set_reminder(task=series, user=editor, at=timezone.now() + dt.timedelta(hours=1))
+    return {
+        **{"inbox": inbox, "editor": editor, "task": task, "done": done, "later": later},
+        "series": series,
+    }
 
 
 WRITES: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -273,13 +281,21 @@ WRITES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "mark done": lambda team: services.set_done(tasks=Task.objects.all(), done=True, by=None),
     "delete many": lambda team: services.delete_tasks(tasks=Task.objects.all(), by=None),
     "purge": lambda team: services.purge_completed(before=timezone.now()),
+    # Its reminder's row moves on with it, locked after the task's.
+    "complete a repeating task": lambda team: services.toggle_task(task=team["series"], by=None),
+    "set a reminder": lambda team: services.set_reminder(
+        task=team["task"], user=team["editor"], at=timezone.now() + dt.timedelta(days=1)
+    ),
+    "add reminders": lambda team: services.add_reminders(
+        reminders=[(team["task"].pk, team["editor"].pk, timezone.now() + dt.timedelta(days=1))]
+    ),
 }
 
 
 @pytest.mark.parametrize("write", WRITES)
 def test_every_task_write_waits_for_its_list_before_locking_a_task(team, write):
     inbox = team["inbox"]
-    tasks = [team["task"].pk, team["done"].pk]
+    tasks = [team["task"].pk, team["done"].pk, team["series"].pk]
     waits_for_the_list_first(lambda: WRITES[write](team), inbox.pk, tasks)
     inbox.refresh_from_db()
     assert inbox.counts == Task.objects.in_list(inbox).counts()

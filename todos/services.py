@@ -709,8 +709,15 @@ def share_list(*, task_list: TaskList, username: str, role: Role, by: Actor) -> 
 
 
 def _unassign(task_list: TaskList, member: AbstractBaseUser) -> None:
-    """Only the owner and editors may hold a task of the list (models.assignable_users)."""
-    if Task.objects.in_list(task_list).filter(assignee_id=member.pk).unassign():
+    """Only the owner and editors may hold a task of the list (models.assignable_users).
+
+    The tasks are found first, then written by id. An UPDATE filtered on the assignee may walk
+    the assignee's index and lock its entries for other lists' tasks too, each before the task's
+    row, the opposite of an edit of such a task (row, then entry): a deadlock. Under the list's
+    lock, which the caller holds, the read sees the list's tasks as they stand."""
+    held = Task.objects.in_list(task_list).filter(assignee_id=member.pk)
+    ids = list(held.values_list("pk", flat=True))
+    if ids and Task.objects.filter(pk__in=ids).unassign():
         _changed(task_list.pk)
 
 
